@@ -1,0 +1,49 @@
+# machio top-level Makefile.
+#
+#   make                 module (against KDIR) + libmachio, tools, selftests
+#   make deps            install build/test dependencies (Debian packages)
+#   make check           unit tests, then kselftests in VMs on 6.1, 6.12, debug
+#   make vm-shell        a shell in a 6.1 VM with machio.ko loaded
+#   make debug-kernel    build (or find in the cache) the debug kernel
+#
+# On a dev box, build the module against the running kernel with
+#   make KDIR=/lib/modules/$(uname -r)/build
+
+include tools/kernels.env
+
+KDIR ?= /usr/src/linux-headers-$(K61_RELEASE)
+BUILD ?= build
+KERNEL ?= 6.1
+
+.PHONY: all module userspace deps check debug-kernel vm-shell demo clean format
+
+all: module userspace
+
+# Built in place: module/machio.ko.
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+userspace:
+	cmake -S . -B $(BUILD)/cmake
+	cmake --build $(BUILD)/cmake -j$$(nproc)
+
+deps:
+	tools/install-deps.sh
+
+check:
+	tools/check.sh
+
+debug-kernel:
+	tools/debug-kernel/build.sh
+
+# The module for a VM kernel is built in its own tree under build/kmod/.
+vm-shell: userspace
+	tools/build-module.sh /usr/src/linux-headers-$(K61_RELEASE) $(BUILD)/kmod/$(K61_RELEASE)
+	tools/vm/run.sh --kernel 6.1 --null-blk "nr_devices=1" --shell
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp' 'libmachio/*.h' 'tools/*.h')
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(BUILD)

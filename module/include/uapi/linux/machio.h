@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * machio user ABI: Mach io_done_queue style asynchronous block I/O.
+ *
+ * Every ioctl argument is a fixed-size structure of fixed-width fields,
+ * pointers travel as __u64, padding is explicit, and every reserved field
+ * must be zero (the module answers -EINVAL otherwise) so that later ABI
+ * versions can give them a meaning.
+ *
+ * Errors are negative errnos; the library maps them to Mach codes:
+ *   EINVAL    -> KERN_INVALID_ARGUMENT   (bad name, bad host, bad field)
+ *   ENOSPC    -> KERN_RESOURCE_SHORTAGE  (name space full)
+ *   ENOMEM    -> KERN_RESOURCE_SHORTAGE
+ *   ESHUTDOWN -> KERN_TERMINATED         (queue terminated / stale name)
+ *   EINTR     -> KERN_ABORTED            (signal during a wait)
+ *   EFAULT    -> KERN_INVALID_ADDRESS    (KERN_INVALID_ARGUMENT for a wait)
+ * Device outcomes of asynchronous requests never come back from the ioctl:
+ * they arrive in machio_io_done_result.qd_code.
+ */
+#ifndef _UAPI_LINUX_MACHIO_H
+#define _UAPI_LINUX_MACHIO_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define MACHIO_ABI_VERSION	1
+
+/* Feature bits reported by MACHIO_IOC_QUERY. */
+#define MACHIO_FEAT_IO_DONE_QUEUE	(1ULL << 0)	/* queues + async I/O */
+#define MACHIO_FEAT_OOL_READ		(1ULL << 1)	/* device_read_async */
+#define MACHIO_FEAT_INBAND		(1ULL << 2)	/* *_inband variants */
+#define MACHIO_FEAT_NOWAIT		(1ULL << 3)	/* D_NOWAIT honoured */
+
+/* Mach port names: index << 8 | generation; never 0 nor ~0. */
+#define MACHIO_PORT_NULL	0U
+#define MACHIO_PORT_DEAD	0xffffffffU
+
+/* Mach kern_return_t values the module produces (mach/kern_return.h). */
+#define MACHIO_KERN_SUCCESS		0
+#define MACHIO_KERN_INVALID_ADDRESS	1
+#define MACHIO_KERN_INVALID_ARGUMENT	4
+#define MACHIO_KERN_RESOURCE_SHORTAGE	6
+#define MACHIO_KERN_ABORTED		14
+#define MACHIO_KERN_TERMINATED		37
+
+/* Mach device return codes (device/device_types.h). */
+#define MACHIO_D_SUCCESS		0
+#define MACHIO_D_IO_ERROR		2500
+#define MACHIO_D_WOULD_BLOCK		2501
+#define MACHIO_D_NO_SUCH_DEVICE		2502
+#define MACHIO_D_ALREADY_OPEN		2503
+#define MACHIO_D_DEVICE_DOWN		2504
+#define MACHIO_D_INVALID_OPERATION	2505
+#define MACHIO_D_INVALID_RECNUM		2506
+#define MACHIO_D_INVALID_SIZE		2507
+#define MACHIO_D_NO_MEMORY		2508
+#define MACHIO_D_READ_ONLY		2509
+
+/* dev_mode_t bits. */
+#define MACHIO_D_READ		0x1
+#define MACHIO_D_WRITE		0x2
+#define MACHIO_D_NODELAY	0x4
+#define MACHIO_D_NOWAIT		0x8
+
+/* qd_type values. */
+#define MACHIO_IO_DONE_READ		1
+#define MACHIO_IO_DONE_WRITE		2
+#define MACHIO_IO_DONE_OVERWRITE	3
+
+#define MACHIO_IO_INBAND_MAX	128
+
+/*
+ * MACHIO_IOC_QUERY: ABI version, features, and the names of the host and
+ * task ports of the caller's name space.  All input fields must be zero.
+ */
+struct machio_query {
+	__u32 abi_version;	/* out */
+	__u32 io_inband_max;	/* out */
+	__u64 features;		/* out: MACHIO_FEAT_* */
+	__u32 host_name;	/* out: mach_host_self() */
+	__u32 task_name;	/* out: mach_task_self() */
+	__u32 max_names;	/* out: name space limit */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[4];	/* must be zero */
+};
+
+/* MACHIO_IOC_QUEUE_CREATE: io_done_queue_create(host, &queue). */
+struct machio_queue_create {
+	__u32 host;		/* in: host name */
+	__u32 queue;		/* out: queue name */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/* MACHIO_IOC_QUEUE_TERMINATE: io_done_queue_terminate(queue). */
+struct machio_queue_terminate {
+	__u32 queue;
+	__u32 pad;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/*
+ * Completion record, laid out exactly like the 64-bit io_done_result_t of
+ * <machio/mach.h> so that the module can write into the caller's structure.
+ */
+struct machio_io_done_result {
+	__s32 qd_type;		/* MACHIO_IO_DONE_* */
+	__u32 qd_reqid;		/* request id, bit for bit */
+	__s32 qd_code;		/* KERN_* or D_* */
+	__u32 qd_pad0;		/* written as zero */
+	__u64 qd_data;		/* user address of the data (reads) */
+	__s32 qd_count;		/* bytes transferred */
+	__u32 qd_pad1;		/* written as zero */
+	__u8 qd_inline[MACHIO_IO_INBAND_MAX];
+};
+
+/* MACHIO_IOC_QUEUE_WAIT: io_done_queue_wait(queue, result). */
+struct machio_queue_wait {
+	__u32 queue;
+	__u32 flags;		/* must be zero */
+	__u64 result;		/* user pointer to machio_io_done_result */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/*
+ * MACHIO_IOC_DEVICE_OPEN: make a device port from a block-device fd the
+ * caller already holds.  The port never allows more than the fd's mode.
+ */
+struct machio_device_open {
+	__s32 fd;		/* in: open block device */
+	__u32 mode;		/* in: MACHIO_D_READ | MACHIO_D_WRITE */
+	__u32 device;		/* out: device name */
+	__u32 block_size;	/* out: logical block size in bytes */
+	__u64 size;		/* out: device size in bytes */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/* MACHIO_IOC_DEVICE_STATUS: device_get_status(DEV_GET_SIZE). */
+struct machio_device_status {
+	__u32 device;		/* in */
+	__u32 block_size;	/* out */
+	__u64 size;		/* out: current size in bytes */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/* MACHIO_IOC_PORT_DEALLOCATE: drop a name (device, queue or dead name). */
+struct machio_port_deallocate {
+	__u32 name;
+	__u32 pad;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/* Operations of MACHIO_IOC_SUBMIT, one per Mach call. */
+#define MACHIO_OP_READ			1	/* device_read_async */
+#define MACHIO_OP_READ_INBAND		2	/* device_read_async_inband */
+#define MACHIO_OP_READ_OVERWRITE	3	/* device_read_overwrite_async */
+#define MACHIO_OP_WRITE			4	/* device_write_async */
+#define MACHIO_OP_WRITE_INBAND		5	/* device_write_async_inband */
+
+/* MACHIO_IOC_SUBMIT: one asynchronous request. */
+struct machio_io_request {
+	__u32 op;		/* MACHIO_OP_* */
+	__u32 device;		/* device name */
+	__u32 queue;		/* queue name; MACHIO_PORT_NULL allowed for writes */
+	__u32 reqid;		/* echoed in qd_reqid */
+	__u32 mode;		/* MACHIO_D_NOWAIT or 0 */
+	__u32 recnum;		/* first logical block */
+	__s32 count;		/* bytes */
+	__u32 pad;		/* must be zero */
+	__u64 buffer;		/* user pointer (overwrite, write, inband write) */
+	__u64 reserved[2];	/* must be zero */
+};
+
+#define MACHIO_IOC_MAGIC	0xB9
+
+#define MACHIO_IOC_QUERY		_IOWR(MACHIO_IOC_MAGIC, 0x00, struct machio_query)
+#define MACHIO_IOC_QUEUE_CREATE		_IOWR(MACHIO_IOC_MAGIC, 0x01, struct machio_queue_create)
+#define MACHIO_IOC_QUEUE_TERMINATE	_IOW(MACHIO_IOC_MAGIC, 0x02, struct machio_queue_terminate)
+#define MACHIO_IOC_QUEUE_WAIT		_IOW(MACHIO_IOC_MAGIC, 0x03, struct machio_queue_wait)
+#define MACHIO_IOC_DEVICE_OPEN		_IOWR(MACHIO_IOC_MAGIC, 0x04, struct machio_device_open)
+#define MACHIO_IOC_DEVICE_STATUS	_IOWR(MACHIO_IOC_MAGIC, 0x05, struct machio_device_status)
+#define MACHIO_IOC_PORT_DEALLOCATE	_IOW(MACHIO_IOC_MAGIC, 0x06, struct machio_port_deallocate)
+#define MACHIO_IOC_SUBMIT		_IOW(MACHIO_IOC_MAGIC, 0x07, struct machio_io_request)
+
+#endif /* _UAPI_LINUX_MACHIO_H */

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * machio: Mach io_done_queue style asynchronous I/O on Linux block devices.
+ *
+ * /dev/machio is a misc device that any user may open.  Each open is a
+ * task's port name space.  The module only ever acts through block-device
+ * file descriptors the caller already holds, with no more access than
+ * those descriptors grant, so opening /dev/machio grants nothing new.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include "machio.h"
+
+unsigned int machio_max_names = 4096;
+
+static int machio_set_max_names(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(val, 0, &n);
+	if (ret)
+		return ret;
+	/* Host and task names take two slots of every space. */
+	if (n < 3 || n > MACHIO_MAX_NAMES_LIMIT)
+		return -EINVAL;
+	*(unsigned int *)kp->arg = n;
+	return 0;
+}
+
+static const struct kernel_param_ops machio_max_names_ops = {
+	.set = machio_set_max_names,
+	.get = param_get_uint,
+};
+module_param_cb(max_names, &machio_max_names_ops, &machio_max_names, 0644);
+MODULE_PARM_DESC(max_names,
+		 "Names one name space may hold, host and task included (3..1048576, default 4096)");
+
+static int machio_open(struct inode *inode, struct file *file)
+{
+	struct machio_space *space;
+
+	space = machio_space_create();
+	if (!space)
+		return -ENOMEM;
+	/* misc_open() left the miscdevice here; we do not need it. */
+	file->private_data = space;
+	return 0;
+}
+
+static int machio_release(struct inode *inode, struct file *file)
+{
+	struct machio_space *space = file->private_data;
+	struct machio_port *port;
+
+	while ((port = machio_space_detach_any(space)))
+		machio_port_put(port);
+	machio_space_destroy(space);
+	return 0;
+}
+
+static long machio_ioc_query(struct machio_space *space, void __user *argp)
+{
+	struct machio_query q;
+
+	if (copy_from_user(&q, argp, sizeof(q)))
+		return -EFAULT;
+	if (q.abi_version || q.io_inband_max || q.features || q.host_name ||
+	    q.task_name || q.max_names || q.pad ||
+	    memchr_inv(q.reserved, 0, sizeof(q.reserved)))
+		return -EINVAL;
+
+	memset(&q, 0, sizeof(q));
+	q.abi_version = MACHIO_ABI_VERSION;
+	q.io_inband_max = MACHIO_IO_INBAND_MAX;
+	q.host_name = space->host_name;
+	q.task_name = space->task_name;
+	q.max_names = READ_ONCE(machio_max_names);
+	if (copy_to_user(argp, &q, sizeof(q)))
+		return -EFAULT;
+	return 0;
+}
+
+static long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct machio_space *space = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case MACHIO_IOC_QUERY:
+		return machio_ioc_query(space, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations machio_fops = {
+	.owner = THIS_MODULE,
+	.open = machio_open,
+	.release = machio_release,
+	.unlocked_ioctl = machio_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice machio_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "machio",
+	.fops = &machio_fops,
+	/* Harmless to everyone: see the comment at the top. */
+	.mode = 0666,
+};
+
+static int __init machio_init(void)
+{
+	int ret;
+
+	ret = misc_register(&machio_misc);
+	if (ret) {
+		pr_err("cannot register /dev/machio: %d\n", ret);
+		return ret;
+	}
+	return 0;
+}
+
+static void __exit machio_exit(void)
+{
+	misc_deregister(&machio_misc);
+}
+
+module_init(machio_init);
+module_exit(machio_exit);
+
+MODULE_DESCRIPTION("Mach io_done_queue asynchronous I/O for block devices");
+MODULE_AUTHOR("machio developers");
+MODULE_LICENSE("GPL");

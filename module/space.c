@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Port name spaces: one per open of /dev/machio.
+ *
+ * A name is index << 8 | generation.  Index 0 is never used, so no name is
+ * MACH_PORT_NULL, and the index limit keeps every name below MACH_PORT_DEAD.
+ * Freeing a slot bumps its generation, so a recycled slot yields a new name
+ * and a stale name is recognised as such.
+ *
+ * Lookups take a reference on the object under the table spinlock, so an
+ * object found by name stays valid after the lock is dropped even if the
+ * name is deallocated concurrently.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include "machio.h"
+
+#define MACHIO_INITIAL_SLOTS	16
+
+static inline u32 machio_name_make(u32 index, u8 gen)
+{
+	return index << MACHIO_NAME_GEN_BITS | gen;
+}
+
+void machio_port_init(struct machio_port *port, enum machio_kind kind,
+		      void (*free)(struct machio_port *port))
+{
+	kref_init(&port->ref);
+	port->kind = kind;
+	port->free = free;
+}
+
+void machio_port_release(struct kref *ref)
+{
+	struct machio_port *port = container_of(ref, struct machio_port, ref);
+
+	port->free(port);
+}
+
+struct machio_space *machio_space_create(void)
+{
+	struct machio_space *space;
+	int ret;
+
+	space = kzalloc(sizeof(*space), GFP_KERNEL);
+	if (!space)
+		return NULL;
+	spin_lock_init(&space->lock);
+	space->table = kvcalloc(MACHIO_INITIAL_SLOTS, sizeof(*space->table),
+				GFP_KERNEL);
+	if (!space->table)
+		goto err_free;
+	space->nr_slots = MACHIO_INITIAL_SLOTS;
+
+	/* Like a Mach task, a space starts out with host and task names. */
+	ret = machio_name_alloc(space, MACHIO_KIND_HOST, NULL, &space->host_name);
+	if (!ret)
+		ret = machio_name_alloc(space, MACHIO_KIND_TASK, NULL,
+					&space->task_name);
+	if (ret)
+		goto err_table;
+	return space;
+
+err_table:
+	kvfree(space->table);
+err_free:
+	kfree(space);
+	return NULL;
+}
+
+/* The caller has detached every port (machio_space_detach_any). */
+void machio_space_destroy(struct machio_space *space)
+{
+	kvfree(space->table);
+	kfree(space);
+}
+
+/*
+ * Make room for one more slot.  The bigger table is allocated without the
+ * lock held; the copy and switch happen under it.
+ */
+static int machio_space_grow(struct machio_space *space)
+{
+	struct machio_entry *bigger, *old;
+	u32 want;
+
+	spin_lock(&space->lock);
+	want = min(space->nr_slots * 2, machio_max_names + 1);
+	spin_unlock(&space->lock);
+
+	bigger = kvcalloc(want, sizeof(*bigger), GFP_KERNEL);
+	if (!bigger)
+		return -ENOMEM;
+
+	spin_lock(&space->lock);
+	if (want <= space->nr_slots) {
+		/* Someone else grew it meanwhile. */
+		spin_unlock(&space->lock);
+		kvfree(bigger);
+		return 0;
+	}
+	memcpy(bigger, space->table, space->nr_slots * sizeof(*bigger));
+	old = space->table;
+	space->table = bigger;
+	space->nr_slots = want;
+	spin_unlock(&space->lock);
+	kvfree(old);
+	return 0;
+}
+
+/*
+ * Give @port a new name in @space.  The table takes over the caller's
+ * reference to @port.  Returns -ENOSPC when the space holds
+ * machio_max_names names already.
+ */
+int machio_name_alloc(struct machio_space *space, enum machio_kind kind,
+		      struct machio_port *port, u32 *name)
+{
+	struct machio_entry *e;
+	u32 index;
+	int ret;
+
+	for (;;) {
+		spin_lock(&space->lock);
+		if (space->nr_used >= machio_max_names) {
+			spin_unlock(&space->lock);
+			return -ENOSPC;
+		}
+		index = space->free_head;
+		if (index) {
+			space->free_head = space->table[index].next_free;
+			break;
+		}
+		/* Never handed out yet: slots 1 .. nr_used are all in use. */
+		index = space->nr_used + 1;
+		if (index < space->nr_slots)
+			break;
+		spin_unlock(&space->lock);
+		ret = machio_space_grow(space);
+		if (ret)
+			return ret;
+	}
+	e = &space->table[index];
+	e->kind = kind;
+	e->port = port;
+	if (!e->gen)
+		e->gen = 1;
+	space->nr_used++;
+	*name = machio_name_make(index, e->gen);
+	spin_unlock(&space->lock);
+	return 0;
+}
+
+/* Called with the lock held: the entry @name denotes, or NULL. */
+static struct machio_entry *machio_entry_find(struct machio_space *space,
+					      u32 name)
+{
+	u32 index = name >> MACHIO_NAME_GEN_BITS;
+	struct machio_entry *e;
+
+	if (name == MACHIO_PORT_NULL || name == MACHIO_PORT_DEAD ||
+	    index == 0 || index >= space->nr_slots)
+		return NULL;
+	e = &space->table[index];
+	if (e->kind == MACHIO_KIND_FREE ||
+	    e->gen != (name & MACHIO_NAME_GEN_MASK))
+		return NULL;
+	return e;
+}
+
+/*
+ * Translate @name to an object of @kind and take a reference on it.
+ * Host and task names have no object: *port is set to NULL.
+ * Returns -EINVAL for a name that is not of @kind, -ESHUTDOWN for a dead
+ * name (an object of @kind that was terminated).
+ */
+int machio_name_lookup(struct machio_space *space, u32 name,
+		       enum machio_kind kind, struct machio_port **port)
+{
+	struct machio_entry *e;
+	int ret = -EINVAL;
+
+	*port = NULL;
+	spin_lock(&space->lock);
+	e = machio_entry_find(space, name);
+	if (!e)
+		goto out;
+	if (e->kind == MACHIO_KIND_DEAD) {
+		ret = -ESHUTDOWN;
+		goto out;
+	}
+	if (e->kind != kind)
+		goto out;
+	if (e->port)
+		machio_port_get(e->port);
+	*port = e->port;
+	ret = 0;
+out:
+	spin_unlock(&space->lock);
+	return ret;
+}
+
+/* Called with the lock held. */
+static void machio_entry_free(struct machio_space *space, struct machio_entry *e)
+{
+	e->kind = MACHIO_KIND_FREE;
+	e->port = NULL;
+	if (!++e->gen)
+		e->gen = 1;
+	e->next_free = space->free_head;
+	space->free_head = e - space->table;
+	space->nr_used--;
+}
+
+/*
+ * Turn @name, which must still denote @port, into a dead name, and drop
+ * the table's reference to @port.  Every later use of the name then gets
+ * -ESHUTDOWN until it is deallocated.  Returns -ESHUTDOWN if another
+ * thread already killed or replaced it.
+ */
+int machio_name_kill(struct machio_space *space, u32 name,
+		     struct machio_port *port)
+{
+	struct machio_entry *e;
+
+	spin_lock(&space->lock);
+	e = machio_entry_find(space, name);
+	if (!e || e->port != port) {
+		spin_unlock(&space->lock);
+		return -ESHUTDOWN;
+	}
+	e->kind = MACHIO_KIND_DEAD;
+	e->port = NULL;
+	spin_unlock(&space->lock);
+	machio_port_put(port);
+	return 0;
+}
+
+/*
+ * mach_port_deallocate: release @name.  Host and task names cannot be
+ * deallocated.  Queues must be terminated first (-EBUSY): dropping a live
+ * queue's last name would leave its completions with nowhere to go.
+ */
+int machio_name_deallocate(struct machio_space *space, u32 name)
+{
+	struct machio_port *port = NULL;
+	struct machio_entry *e;
+	int ret = 0;
+
+	spin_lock(&space->lock);
+	e = machio_entry_find(space, name);
+	if (!e || e->kind == MACHIO_KIND_HOST || e->kind == MACHIO_KIND_TASK) {
+		ret = -EINVAL;
+	} else if (e->kind == MACHIO_KIND_QUEUE) {
+		ret = -EBUSY;
+	} else {
+		port = e->port;
+		machio_entry_free(space, e);
+	}
+	spin_unlock(&space->lock);
+	if (port)
+		machio_port_put(port);
+	return ret;
+}
+
+/*
+ * Teardown helper: take one live object out of the table, with the table's
+ * reference, or return NULL when none is left.
+ */
+struct machio_port *machio_space_detach_any(struct machio_space *space)
+{
+	struct machio_port *port = NULL;
+	u32 i;
+
+	spin_lock(&space->lock);
+	for (i = 1; i < space->nr_slots; i++) {
+		struct machio_entry *e = &space->table[i];
+
+		if (e->port) {
+			port = e->port;
+			machio_entry_free(space, e);
+			break;
+		}
+	}
+	spin_unlock(&space->lock);
+	return port;
+}
