@@ -14,9 +14,12 @@
 #include <linux/module.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/wait_bit.h>
+#include <linux/workqueue.h>
 #include "machio.h"
 
 unsigned int machio_max_names = 4096;
+struct workqueue_struct *machio_wq;
 
 static int machio_set_max_names(const char *val, const struct kernel_param *kp)
 {
@@ -58,8 +61,18 @@ static int machio_release(struct inode *inode, struct file *file)
 	struct machio_space *space = file->private_data;
 	struct machio_port *port;
 
-	while ((port = machio_space_detach_any(space)))
+	/*
+	 * No ioctl can be running: it would hold a file reference.  Terminate
+	 * every queue (waiting for its I/O), then wait for the writes that
+	 * had no queue; only then can the space go.  Neither current nor its
+	 * mm may be used here: this can run at process exit or in a worker.
+	 */
+	while ((port = machio_space_detach_any(space))) {
+		if (port->kind == MACHIO_KIND_QUEUE)
+			machio_queue_terminate(machio_to_queue(port));
 		machio_port_put(port);
+	}
+	wait_var_event(&space->nr_reqs, !atomic_read(&space->nr_reqs));
 	machio_space_destroy(space);
 	return 0;
 }
@@ -81,9 +94,116 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 	q.host_name = space->host_name;
 	q.task_name = space->task_name;
 	q.max_names = READ_ONCE(machio_max_names);
+	q.features = MACHIO_FEAT_IO_DONE_QUEUE | MACHIO_FEAT_OOL_READ |
+		     MACHIO_FEAT_INBAND | MACHIO_FEAT_NOWAIT;
 	if (copy_to_user(argp, &q, sizeof(q)))
 		return -EFAULT;
 	return 0;
+}
+
+static long machio_ioc_queue_create(struct machio_space *space,
+				    void __user *argp)
+{
+	struct machio_queue_create a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.queue || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	ret = machio_queue_create(space, a.host, &a.queue);
+	if (ret)
+		return ret;
+	/*
+	 * The name is live already; if the caller cannot learn it, it is
+	 * lost to it until close -- as with any Mach right whose reply is lost.
+	 */
+	if (copy_to_user(argp, &a, sizeof(a)))
+		return -EFAULT;
+	return 0;
+}
+
+static long machio_ioc_queue_terminate(struct machio_space *space,
+				       void __user *argp)
+{
+	struct machio_queue_terminate a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.pad || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	return machio_queue_terminate_name(space, a.queue);
+}
+
+static long machio_ioc_queue_wait(struct machio_space *space, void __user *argp)
+{
+	struct machio_queue_wait a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	return machio_queue_wait(space, a.queue, a.result);
+}
+
+static long machio_ioc_device_open(struct machio_space *space,
+				   void __user *argp)
+{
+	struct machio_device_open a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.device || a.block_size || a.size ||
+	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	ret = machio_device_open(space, &a);
+	if (ret)
+		return ret;
+	if (copy_to_user(argp, &a, sizeof(a))) {
+		machio_name_deallocate(space, a.device);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long machio_ioc_device_status(struct machio_space *space,
+				     void __user *argp)
+{
+	struct machio_device_status a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.block_size || a.size || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	ret = machio_device_status(space, &a);
+	if (ret)
+		return ret;
+	if (copy_to_user(argp, &a, sizeof(a)))
+		return -EFAULT;
+	return 0;
+}
+
+static long machio_ioc_port_deallocate(struct machio_space *space,
+				       void __user *argp)
+{
+	struct machio_port_deallocate a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.pad || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	return machio_name_deallocate(space, a.name);
+}
+
+static long machio_ioc_submit(struct machio_space *space, void __user *argp)
+{
+	struct machio_io_request a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	return machio_submit(space, &a);
 }
 
 static long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -94,6 +214,20 @@ static long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	switch (cmd) {
 	case MACHIO_IOC_QUERY:
 		return machio_ioc_query(space, argp);
+	case MACHIO_IOC_QUEUE_CREATE:
+		return machio_ioc_queue_create(space, argp);
+	case MACHIO_IOC_QUEUE_TERMINATE:
+		return machio_ioc_queue_terminate(space, argp);
+	case MACHIO_IOC_QUEUE_WAIT:
+		return machio_ioc_queue_wait(space, argp);
+	case MACHIO_IOC_DEVICE_OPEN:
+		return machio_ioc_device_open(space, argp);
+	case MACHIO_IOC_DEVICE_STATUS:
+		return machio_ioc_device_status(space, argp);
+	case MACHIO_IOC_PORT_DEALLOCATE:
+		return machio_ioc_port_deallocate(space, argp);
+	case MACHIO_IOC_SUBMIT:
+		return machio_ioc_submit(space, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -119,9 +253,14 @@ static int __init machio_init(void)
 {
 	int ret;
 
+	/* Discards and inband write steps; must make progress under reclaim. */
+	machio_wq = alloc_workqueue("machio", WQ_MEM_RECLAIM, 0);
+	if (!machio_wq)
+		return -ENOMEM;
 	ret = misc_register(&machio_misc);
 	if (ret) {
 		pr_err("cannot register /dev/machio: %d\n", ret);
+		destroy_workqueue(machio_wq);
 		return ret;
 	}
 	return 0;
@@ -130,6 +269,8 @@ static int __init machio_init(void)
 static void __exit machio_exit(void)
 {
 	misc_deregister(&machio_misc);
+	/* Flushes: no work item still runs module code after this. */
+	destroy_workqueue(machio_wq);
 }
 
 module_init(machio_init);

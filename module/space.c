@@ -46,6 +46,7 @@ struct machio_space *machio_space_create(void)
 	space = kzalloc(sizeof(*space), GFP_KERNEL);
 	if (!space)
 		return NULL;
+	atomic_set(&space->nr_reqs, 0);
 	spin_lock_init(&space->lock);
 	space->table = kvcalloc(MACHIO_INITIAL_SLOTS, sizeof(*space->table),
 				GFP_KERNEL);

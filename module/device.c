@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Device ports.  A device port is made from a block-device file descriptor
+ * the caller already holds; we keep our own reference to that file for the
+ * port's life and grant no more than its mode.  The module never opens a
+ * path itself.
+ */
+#include <linux/blkdev.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include "machio.h"
+#include "compat.h"
+
+static void machio_device_free(struct machio_port *port)
+{
+	struct machio_device *dev = machio_to_device(port);
+
+	fput(dev->file);
+	kfree(dev);
+}
+
+int machio_device_open(struct machio_space *space,
+		       struct machio_device_open *arg)
+{
+	struct machio_device *dev;
+	struct file *file;
+	u32 mode = arg->mode;
+	int ret;
+
+	if (mode & ~(MACHIO_D_READ | MACHIO_D_WRITE | MACHIO_D_NODELAY))
+		return -EINVAL;
+	if (!(mode & (MACHIO_D_READ | MACHIO_D_WRITE)))
+		mode |= MACHIO_D_READ;
+
+	file = fget(arg->fd);
+	if (!file)
+		return -EBADF;
+	ret = -ENOTBLK;
+	if (!S_ISBLK(file_inode(file)->i_mode))
+		goto err_put;
+
+	/* Never more than the fd allows: the rest fails per request. */
+	if (!(file->f_mode & FMODE_READ))
+		mode &= ~MACHIO_D_READ;
+	if (!(file->f_mode & FMODE_WRITE))
+		mode &= ~MACHIO_D_WRITE;
+
+	ret = -ENOMEM;
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		goto err_put;
+	machio_port_init(&dev->port, MACHIO_KIND_DEVICE, machio_device_free);
+	dev->file = file;
+	dev->bdev = machio_file_bdev(file);
+	dev->mode = mode & (MACHIO_D_READ | MACHIO_D_WRITE);
+
+	arg->block_size = bdev_logical_block_size(dev->bdev);
+	arg->size = bdev_nr_bytes(dev->bdev);
+	ret = machio_name_alloc(space, MACHIO_KIND_DEVICE, &dev->port,
+				&arg->device);
+	if (ret)
+		machio_port_put(&dev->port);	/* drops the file too */
+	return ret;
+
+err_put:
+	fput(file);
+	return ret;
+}
+
+int machio_device_status(struct machio_space *space,
+			 struct machio_device_status *arg)
+{
+	struct machio_port *port;
+	struct machio_device *dev;
+	int ret;
+
+	ret = machio_name_lookup(space, arg->device, MACHIO_KIND_DEVICE, &port);
+	if (ret)
+		return ret;
+	dev = machio_to_device(port);
+	/* Read afresh: a device can be resized. */
+	arg->block_size = bdev_logical_block_size(dev->bdev);
+	arg->size = bdev_nr_bytes(dev->bdev);
+	machio_port_put(port);
+	return 0;
+}
