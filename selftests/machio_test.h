@@ -8,10 +8,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include <uapi/linux/machio.h>
 
@@ -21,6 +25,170 @@
 static inline int machio_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+/* --- null_blk devices made through configfs ------------------------- */
+
+#define NULLB_CONFIGFS "/sys/kernel/config/nullb"
+
+struct nullb {
+	char name[32];
+	char dir[96];
+	char dev[64];
+};
+
+static inline int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -errno;
+}
+
+static inline int nullb_set(struct nullb *nb, const char *attr, const char *val)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s", nb->dir, attr);
+	return write_file(path, val);
+}
+
+/*
+ * Make a memory-backed null_blk disk.  @attrs is a NULL-terminated list of
+ * "attribute=value" strings applied over these defaults: 64 MiB,
+ * 512-byte blocks, memory backed.  Returns 0 or -errno.
+ */
+static inline int nullb_create(struct nullb *nb, const char *tag,
+			       const char *const *attrs)
+{
+	static int seq;
+	char buf[96];
+	int ret;
+
+	snprintf(nb->name, sizeof(nb->name), "mt%s%d_%d", tag, (int)getpid(), seq++);
+	snprintf(nb->dir, sizeof(nb->dir), NULLB_CONFIGFS "/%s", nb->name);
+	snprintf(nb->dev, sizeof(nb->dev), "/dev/%s", nb->name);
+	if (mkdir(nb->dir, 0755))
+		return -errno;
+	ret = nullb_set(nb, "size", "64");
+	if (!ret)
+		ret = nullb_set(nb, "blocksize", "512");
+	if (!ret)
+		ret = nullb_set(nb, "memory_backed", "1");
+	for (; !ret && attrs && *attrs; attrs++) {
+		const char *eq = strchr(*attrs, '=');
+
+		if (!eq || eq - *attrs >= (int)sizeof(buf))
+			return -EINVAL;
+		memcpy(buf, *attrs, eq - *attrs);
+		buf[eq - *attrs] = 0;
+		ret = nullb_set(nb, buf, eq + 1);
+	}
+	if (!ret)
+		ret = nullb_set(nb, "power", "1");
+	if (!ret && access(nb->dev, F_OK))
+		ret = -ENODEV;
+	return ret;
+}
+
+static inline void nullb_destroy(struct nullb *nb)
+{
+	if (!nb->dir[0])
+		return;
+	nullb_set(nb, "power", "0");
+	rmdir(nb->dir);
+	nb->dir[0] = 0;
+}
+
+/* --- machio calls ------------------------------------------------------ */
+
+static inline int mio_query(int fd, struct machio_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	return machio_ioctl(fd, MACHIO_IOC_QUERY, q);
+}
+
+static inline __u32 mio_host(int fd)
+{
+	struct machio_query q;
+
+	return mio_query(fd, &q) ? 0 : q.host_name;
+}
+
+static inline int mio_queue_create(int fd, __u32 host, __u32 *queue)
+{
+	struct machio_queue_create a = { .host = host };
+	int ret = machio_ioctl(fd, MACHIO_IOC_QUEUE_CREATE, &a);
+
+	*queue = a.queue;
+	return ret;
+}
+
+static inline int mio_terminate(int fd, __u32 queue)
+{
+	struct machio_queue_terminate a = { .queue = queue };
+
+	return machio_ioctl(fd, MACHIO_IOC_QUEUE_TERMINATE, &a);
+}
+
+static inline int mio_wait(int fd, __u32 queue, struct machio_io_done_result *res)
+{
+	struct machio_queue_wait a = {
+		.queue = queue,
+		.result = (__u64)(uintptr_t)res,
+	};
+
+	return machio_ioctl(fd, MACHIO_IOC_QUEUE_WAIT, &a);
+}
+
+static inline int mio_device_open(int fd, int bdev_fd, __u32 mode, __u32 *device)
+{
+	struct machio_device_open a = { .fd = bdev_fd, .mode = mode };
+	int ret = machio_ioctl(fd, MACHIO_IOC_DEVICE_OPEN, &a);
+
+	*device = a.device;
+	return ret;
+}
+
+static inline int mio_deallocate(int fd, __u32 name)
+{
+	struct machio_port_deallocate a = { .name = name };
+
+	return machio_ioctl(fd, MACHIO_IOC_PORT_DEALLOCATE, &a);
+}
+
+static inline int mio_submit(int fd, __u32 op, __u32 device, __u32 queue,
+			     __u32 reqid, __u32 mode, __u32 recnum, __s32 count,
+			     const void *buf)
+{
+	struct machio_io_request a = {
+		.op = op, .device = device, .queue = queue, .reqid = reqid,
+		.mode = mode, .recnum = recnum, .count = count,
+		.buffer = (__u64)(uintptr_t)buf,
+	};
+
+	return machio_ioctl(fd, MACHIO_IOC_SUBMIT, &a);
+}
+
+/* Deterministic test data: byte i of a buffer seeded with @seed. */
+static inline void fill_pattern(void *buf, size_t len, unsigned int seed)
+{
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (unsigned char)(seed * 131 + i * 7 + (i >> 9));
+}
+
+static inline void *aligned_buf(size_t len, size_t align)
+{
+	void *p = NULL;
+
+	return posix_memalign(&p, align, len) ? NULL : p;
 }
 
 /*
