@@ -47,7 +47,15 @@ else
 fi
 note_stage "userspace build + ctest"
 
-# --- 2. kernel selftests in the VM, per kernel --------------------------
+# --- 2. kernel coding style -----------------------------------------------
+if "$top/tools/checkpatch.sh"; then
+	passed=$((passed + 1))
+else
+	fail_stage "checkpatch"
+fi
+note_stage "checkpatch"
+
+# --- 3. kernel selftests in the VM, per kernel --------------------------
 mkdir -p "$build/vm-logs"
 for k in $kernels; do
 	case $k in
