@@ -33,8 +33,8 @@ static inline int machio_ioctl(int fd, unsigned long cmd, void *arg)
 
 struct nullb {
 	char name[32];
-	char dir[96];
-	char dev[64];
+	char dir[sizeof(NULLB_CONFIGFS) + 32];
+	char dev[sizeof("/dev/") + 32];
 };
 
 static inline int write_file(const char *path, const char *val)
@@ -51,7 +51,7 @@ static inline int write_file(const char *path, const char *val)
 
 static inline int nullb_set(struct nullb *nb, const char *attr, const char *val)
 {
-	char path[160];
+	char path[sizeof(nb->dir) + 128];
 
 	snprintf(path, sizeof(path), "%s/%s", nb->dir, attr);
 	return write_file(path, val);

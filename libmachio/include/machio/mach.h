@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * <machio/mach.h>: the OSF Mach asynchronous device I/O interface
+ * (io_done_queue + device_*_async) on Linux block devices, through the
+ * machio kernel module (/dev/machio).
+ *
+ * Types, constants and function signatures are those of OSF MK / MkLinux
+ * (device/device_types.h, mach/kern_return.h, the osfmk man pages), with
+ * the original numeric values, so Mach code ports by recompiling.
+ *
+ * The port name space
+ * -------------------
+ * Every open of /dev/machio is one Mach port name space (a "task").  A
+ * process gets one implicitly: the first call that needs it opens
+ * /dev/machio (O_RDWR | O_CLOEXEC) exactly once, thread-safely, and every
+ * later call uses it.  mach_host_self() and mach_task_self() return the
+ * host and task names of that space.  If the open fails, it is retried on
+ * the next call (so loading the module later works); meanwhile every call
+ * returns KERN_FAILURE, mach_host_self()/mach_task_self() return
+ * MACH_PORT_NULL and mach_error_string(KERN_FAILURE) says why.
+ * The environment variable MACHIO_DEVICE (ignored in set-uid programs)
+ * names another device node to open instead of /dev/machio.
+ *
+ * fork()
+ * ------
+ * The child inherits the open file of /dev/machio and therefore SHARES the
+ * parent's name space: every name (queues, devices) is valid in both
+ * processes and refers to the same object, and a completion is delivered
+ * to whichever process waits for it first.  A queue terminated or a name
+ * deallocated by one is gone for both.  A child that wants a name space of
+ * its own calls machio_space_reset() (before using any other machio call):
+ * the inherited space is closed (in the child only) and a fresh, empty
+ * one opened.  Every name obtained before the reset is meaningless
+ * afterwards and may even alias a new object.  machio_space_reset() must
+ * not race with other machio calls in the same process.  exec() closes the
+ * space (O_CLOEXEC).
+ *
+ * Differences from OSF Mach worth knowing
+ * ---------------------------------------
+ * - device_open() takes the 4-argument Mach 3 form; master_port is the
+ *   host name (mach_host_self()); `name` is a path, or a name under /dev.
+ *   The parameter is declared `const char *` rather than dev_name_t: GCC
+ *   would otherwise read 128 bytes from every shorter string literal.
+ * - device_close() releases the device name; do not also
+ *   mach_port_deallocate() it.
+ * - After io_done_queue_terminate() the queue name is a dead name; release
+ *   it with mach_port_deallocate().  A live queue cannot be deallocated
+ *   (KERN_INVALID_RIGHT): terminate it first.
+ * - mach_port_deallocate() of the host or task name is a no-op success.
+ * - io_done_queue_wait() is interrupted by signals (KERN_ABORTED) and not
+ *   restarted.  A bad `result` pointer gives KERN_INVALID_ARGUMENT (man
+ *   page) and the completion stays queued.
+ * - device_read_async(): qd_data is a fresh mapping of
+ *   round_page(qd_count) bytes; free it with vm_deallocate(mach_task_self(),
+ *   qd_data, qd_count).
+ * - device_write_async() does not copy: the data must stay untouched until
+ *   its completion has been received.  The *_inband variants copy (at most
+ *   IO_INBAND_MAX bytes; larger counts are clamped, as in OSF).
+ * - The module does direct I/O (like O_DIRECT): byte counts of the
+ *   out-of-line and overwrite calls must be whole logical blocks, and the
+ *   caller's buffers aligned to the device's DMA alignment (aligning to the
+ *   logical block size is always enough); otherwise the completion says
+ *   D_INVALID_SIZE.  A transfer running off the end of the device is cut
+ *   short (qd_count); one starting past it fails with D_INVALID_RECNUM.
+ * - A device opened D_WRITE from a read-only descriptor is refused with
+ *   D_READ_ONLY by the library; writes to a read-only block device
+ *   complete with D_READ_ONLY.
+ * - DEV_GET_SIZE reports the size in an int: devices of 2 GiB or more
+ *   saturate at INT_MAX; machio_device_size() gives the 64-bit size.
+ * - Only 64-bit (LP64) targets are supported: io_done_result_t is the
+ *   kernel's completion record, byte for byte.
+ * - As in Mach, qd_type, qd_reqid, qd_code, qd_data and qd_count are macros
+ *   (for qd_control.qd_type etc.): they also rename those fields of
+ *   struct machio_io_done_result in code that includes this header.
+ */
+#ifndef MACHIO_MACH_H
+#define MACHIO_MACH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uapi/linux/machio.h>
+
+#if defined(__GNUC__)
+#define MACHIO_API __attribute__((visibility("default")))
+#else
+#define MACHIO_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Basic Mach types (mach/port.h, mach/kern_return.h, mach/vm_types.h) ---- */
+
+typedef int kern_return_t;
+typedef unsigned int mach_port_t;
+typedef unsigned int mach_msg_type_number_t;
+typedef uintptr_t vm_address_t;
+typedef uintptr_t vm_size_t;
+
+#define MACH_PORT_NULL ((mach_port_t)0)
+#define MACH_PORT_DEAD ((mach_port_t)~0U)
+#define MACH_PORT_VALID(name) (((name) != MACH_PORT_NULL) && ((name) != MACH_PORT_DEAD))
+
+/* ---- kern_return_t values (OSF MK; 46 is KERN_NO_THREAD, not xnu's KERN_NOT_SUPPORTED) ---- */
+
+#define KERN_SUCCESS 0
+#define KERN_INVALID_ADDRESS 1
+#define KERN_PROTECTION_FAILURE 2
+#define KERN_NO_SPACE 3
+#define KERN_INVALID_ARGUMENT 4
+#define KERN_FAILURE 5
+#define KERN_RESOURCE_SHORTAGE 6
+#define KERN_NOT_RECEIVER 7
+#define KERN_NO_ACCESS 8
+#define KERN_MEMORY_FAILURE 9
+#define KERN_MEMORY_ERROR 10
+#define KERN_ALREADY_IN_SET 11 /* obsolete in OSF */
+#define KERN_NOT_IN_SET 12
+#define KERN_NAME_EXISTS 13
+#define KERN_ABORTED 14
+#define KERN_INVALID_NAME 15
+#define KERN_INVALID_TASK 16
+#define KERN_INVALID_RIGHT 17
+#define KERN_INVALID_VALUE 18
+#define KERN_UREFS_OVERFLOW 19
+#define KERN_INVALID_CAPABILITY 20
+#define KERN_RIGHT_EXISTS 21
+#define KERN_INVALID_HOST 22
+#define KERN_MEMORY_PRESENT 23
+#define KERN_MEMORY_DATA_MOVED 24
+#define KERN_MEMORY_RESTART_COPY 25
+#define KERN_INVALID_PROCESSOR_SET 26
+#define KERN_POLICY_LIMIT 27
+#define KERN_INVALID_POLICY 28
+#define KERN_INVALID_OBJECT 29
+#define KERN_ALREADY_WAITING 30
+#define KERN_DEFAULT_SET 31
+#define KERN_EXCEPTION_PROTECTED 32
+#define KERN_INVALID_LEDGER 33
+#define KERN_INVALID_MEMORY_CONTROL 34
+#define KERN_INVALID_SECURITY 35
+#define KERN_NOT_DEPRESSED 36
+#define KERN_TERMINATED 37
+#define KERN_LOCK_SET_DESTROYED 38
+#define KERN_LOCK_UNSTABLE 39
+#define KERN_LOCK_OWNED 40
+#define KERN_LOCK_OWNED_SELF 41
+#define KERN_SEMAPHORE_DESTROYED 42
+#define KERN_RPC_SERVER_TERMINATED 43
+#define KERN_RPC_TERMINATE_ORPHAN 44
+#define KERN_RPC_CONTINUE_ORPHAN 45
+#define KERN_NO_THREAD 46
+#define KERN_NODE_DOWN 47
+#define KERN_NOT_WAITING 48
+#define KERN_OPERATION_TIMED_OUT 49
+#define KERN_RETURN_MAX 0x100
+
+/* ---- Device interface types (device/device_types.h) ---- */
+
+typedef unsigned int dev_mode_t;
+typedef unsigned int recnum_t;
+typedef int io_buf_len_t;
+typedef char* io_buf_ptr_t;
+#define IO_INBAND_MAX 128 /* must match device_types.defs */
+typedef char io_buf_ptr_inband_t[IO_INBAND_MAX];
+typedef char dev_name_t[128];
+typedef unsigned int dev_flavor_t;
+typedef int* dev_status_t;
+#define DEV_STATUS_MAX 1024
+typedef int dev_status_data_t[DEV_STATUS_MAX];
+typedef int io_return_t;
+
+/* dev_mode_t bits. */
+#define D_READ 0x1    /* read access */
+#define D_WRITE 0x2   /* write access */
+#define D_NODELAY 0x4 /* no delay on open (accepted, no effect) */
+#define D_NOWAIT 0x8  /* async I/O: fail with D_WOULD_BLOCK instead of waiting */
+
+/* Mandatory get-status flavor. */
+#define DEV_GET_SIZE 0
+#define DEV_GET_SIZE_DEVICE_SIZE 0 /* device size in bytes (INT_MAX if >= 2 GiB) */
+#define DEV_GET_SIZE_RECORD_SIZE 1 /* record (logical block) size in bytes */
+#define DEV_GET_SIZE_COUNT 2
+
+/* Device return codes (io_return_t). */
+#define D_IO_QUEUED (-1) /* internal to OSF; never returned */
+#define D_SUCCESS 0
+#define D_IO_ERROR 2500
+#define D_WOULD_BLOCK 2501
+#define D_NO_SUCH_DEVICE 2502
+#define D_ALREADY_OPEN 2503
+#define D_DEVICE_DOWN 2504
+#define D_INVALID_OPERATION 2505
+#define D_INVALID_RECNUM 2506
+#define D_INVALID_SIZE 2507
+#define D_NO_MEMORY 2508
+#define D_READ_ONLY 2509
+#define D_OUT_OF_BAND 2510
+#define D_NOT_CLONED 2511
+
+/* Completion types (qd_type). */
+#define IO_DONE_READ 1      /* device_read_async, device_read_async_inband */
+#define IO_DONE_WRITE 2     /* device_write_async, device_write_async_inband */
+#define IO_DONE_OVERWRITE 3 /* device_read_overwrite_async */
+
+/* ---- Completion record (OSF MK6.1 / MkLinux struct io_done_result) ---- */
+
+typedef struct io_done_result {
+    struct control_info {
+        int qd_type;           /* type of I/O operation (IO_DONE_*) */
+        mach_port_t qd_reqid;  /* request id, echoed back bit for bit */
+        kern_return_t qd_code; /* KERN_* or D_* outcome */
+        io_buf_ptr_t qd_data;  /* data of a read (see above) */
+        int qd_count;          /* bytes transferred */
+    } qd_control;
+    io_buf_ptr_inband_t qd_inline; /* data of device_read_async_inband */
+} io_done_result_t;
+
+/* The kernel writes struct machio_io_done_result straight into the caller's
+ * io_done_result_t: the two must agree byte for byte. */
+#if defined(__cplusplus)
+#define MACHIO_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define MACHIO_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#else
+#define MACHIO_STATIC_ASSERT_CAT2(a, b) a##b
+#define MACHIO_STATIC_ASSERT_CAT(a, b) MACHIO_STATIC_ASSERT_CAT2(a, b)
+#define MACHIO_STATIC_ASSERT(cond, msg)                                                            \
+    typedef char MACHIO_STATIC_ASSERT_CAT(machio_static_assert_, __LINE__)[(cond) ? 1 : -1]
+#endif
+
+MACHIO_STATIC_ASSERT(sizeof(io_done_result_t) == sizeof(struct machio_io_done_result),
+                     "io_done_result_t size differs from the kernel ABI (LP64 only)");
+MACHIO_STATIC_ASSERT(offsetof(io_done_result_t, qd_control.qd_type) ==
+                         offsetof(struct machio_io_done_result, qd_type),
+                     "qd_type offset");
+MACHIO_STATIC_ASSERT(offsetof(io_done_result_t, qd_control.qd_reqid) ==
+                         offsetof(struct machio_io_done_result, qd_reqid),
+                     "qd_reqid offset");
+MACHIO_STATIC_ASSERT(offsetof(io_done_result_t, qd_control.qd_code) ==
+                         offsetof(struct machio_io_done_result, qd_code),
+                     "qd_code offset");
+MACHIO_STATIC_ASSERT(offsetof(io_done_result_t, qd_control.qd_data) ==
+                         offsetof(struct machio_io_done_result, qd_data),
+                     "qd_data offset");
+MACHIO_STATIC_ASSERT(offsetof(io_done_result_t, qd_control.qd_count) ==
+                         offsetof(struct machio_io_done_result, qd_count),
+                     "qd_count offset");
+MACHIO_STATIC_ASSERT(offsetof(io_done_result_t, qd_inline) ==
+                         offsetof(struct machio_io_done_result, qd_inline),
+                     "qd_inline offset");
+MACHIO_STATIC_ASSERT(sizeof(((io_done_result_t*)0)->qd_inline) == MACHIO_IO_INBAND_MAX,
+                     "qd_inline size");
+MACHIO_STATIC_ASSERT(IO_INBAND_MAX == MACHIO_IO_INBAND_MAX, "IO_INBAND_MAX");
+MACHIO_STATIC_ASSERT(sizeof(mach_port_t) == sizeof(__u32), "mach_port_t is 32 bits");
+
+/* The Mach values above are the ones the module produces. */
+MACHIO_STATIC_ASSERT(MACH_PORT_NULL == MACHIO_PORT_NULL && MACH_PORT_DEAD == MACHIO_PORT_DEAD,
+                     "port name sentinels");
+MACHIO_STATIC_ASSERT(KERN_SUCCESS == MACHIO_KERN_SUCCESS &&
+                         KERN_INVALID_ADDRESS == MACHIO_KERN_INVALID_ADDRESS &&
+                         KERN_INVALID_ARGUMENT == MACHIO_KERN_INVALID_ARGUMENT &&
+                         KERN_RESOURCE_SHORTAGE == MACHIO_KERN_RESOURCE_SHORTAGE &&
+                         KERN_ABORTED == MACHIO_KERN_ABORTED &&
+                         KERN_TERMINATED == MACHIO_KERN_TERMINATED,
+                     "kern_return_t values");
+MACHIO_STATIC_ASSERT(D_SUCCESS == MACHIO_D_SUCCESS && D_IO_ERROR == MACHIO_D_IO_ERROR &&
+                         D_WOULD_BLOCK == MACHIO_D_WOULD_BLOCK &&
+                         D_NO_SUCH_DEVICE == MACHIO_D_NO_SUCH_DEVICE &&
+                         D_ALREADY_OPEN == MACHIO_D_ALREADY_OPEN &&
+                         D_DEVICE_DOWN == MACHIO_D_DEVICE_DOWN &&
+                         D_INVALID_OPERATION == MACHIO_D_INVALID_OPERATION &&
+                         D_INVALID_RECNUM == MACHIO_D_INVALID_RECNUM &&
+                         D_INVALID_SIZE == MACHIO_D_INVALID_SIZE &&
+                         D_NO_MEMORY == MACHIO_D_NO_MEMORY && D_READ_ONLY == MACHIO_D_READ_ONLY,
+                     "device return codes");
+MACHIO_STATIC_ASSERT(D_READ == MACHIO_D_READ && D_WRITE == MACHIO_D_WRITE &&
+                         D_NODELAY == MACHIO_D_NODELAY && D_NOWAIT == MACHIO_D_NOWAIT,
+                     "dev_mode_t bits");
+MACHIO_STATIC_ASSERT(IO_DONE_READ == MACHIO_IO_DONE_READ && IO_DONE_WRITE == MACHIO_IO_DONE_WRITE &&
+                         IO_DONE_OVERWRITE == MACHIO_IO_DONE_OVERWRITE,
+                     "completion types");
+
+/* Only now: the field macros would otherwise rename the uapi fields above. */
+#define qd_type qd_control.qd_type
+#define qd_reqid qd_control.qd_reqid
+#define qd_code qd_control.qd_code
+#define qd_data qd_control.qd_data
+#define qd_count qd_control.qd_count
+
+/* ---- Ports ---- */
+
+/* The host name of the process's space (the `host` of io_done_queue_create
+ * and the `master_port` of device_open); MACH_PORT_NULL if unavailable. */
+MACHIO_API mach_port_t mach_host_self(void);
+/* The task name of the process's space; MACH_PORT_NULL if unavailable. */
+MACHIO_API mach_port_t mach_task_self(void);
+/* Release a name: a device, or the dead name left by io_done_queue_terminate.
+ * KERN_INVALID_TASK (task is not mach_task_self()), KERN_INVALID_NAME,
+ * KERN_INVALID_RIGHT (a live queue). */
+MACHIO_API kern_return_t mach_port_deallocate(mach_port_t task, mach_port_t name);
+
+/* ---- Memory ---- */
+
+/* Unmap [trunc_page(address), round_page(address + size)) from the caller,
+ * e.g. the data of a device_read_async completion.  KERN_INVALID_ARGUMENT if
+ * task is not mach_task_self() or the range wraps. */
+MACHIO_API kern_return_t vm_deallocate(mach_port_t task, vm_address_t address, vm_size_t size);
+
+/* ---- Devices ---- */
+
+/* Open a block device.  name: a path ("/dev/nullb0") or a name under /dev
+ * ("nullb0"), at most 127 characters.  mode: D_READ and/or D_WRITE (none
+ * means D_READ), D_NODELAY and D_NOWAIT accepted.  Errors:
+ * KERN_INVALID_ARGUMENT (master_port is not mach_host_self(), null pointer,
+ * unknown mode bits), D_NO_SUCH_DEVICE (no such block device), D_READ_ONLY
+ * (write access refused), KERN_NO_ACCESS (read access refused),
+ * D_ALREADY_OPEN, KERN_RESOURCE_SHORTAGE. */
+MACHIO_API kern_return_t device_open(mach_port_t master_port, dev_mode_t mode, const char* name,
+                                     mach_port_t* device);
+/* Release the device name.  In-flight I/O still completes on its queue. */
+MACHIO_API kern_return_t device_close(mach_port_t device);
+/* DEV_GET_SIZE: status[DEV_GET_SIZE_DEVICE_SIZE] = size in bytes (INT_MAX if
+ * larger), status[DEV_GET_SIZE_RECORD_SIZE] = logical block size.
+ * *status_count: in, capacity in ints (>= DEV_GET_SIZE_COUNT, else
+ * D_INVALID_SIZE); out, ints returned.  Other flavors: D_INVALID_OPERATION. */
+MACHIO_API kern_return_t device_get_status(mach_port_t device, dev_flavor_t flavor,
+                                           dev_status_t status,
+                                           mach_msg_type_number_t* status_count);
+
+/* ---- io_done_queue ---- */
+
+MACHIO_API kern_return_t io_done_queue_create(mach_port_t host, mach_port_t* queue);
+/* Blocks until one completion is available and stores it in *result.
+ * KERN_TERMINATED (queue terminated, also while waiting), KERN_ABORTED
+ * (signal), KERN_INVALID_ARGUMENT (bad queue name or bad result pointer). */
+MACHIO_API kern_return_t io_done_queue_wait(mach_port_t queue, io_done_result_t* result);
+/* Wakes every waiter (KERN_TERMINATED), waits for the queue's outstanding
+ * I/O and discards its completions.  The name becomes a dead name. */
+MACHIO_API kern_return_t io_done_queue_terminate(mach_port_t queue);
+
+/* ---- Asynchronous device I/O: only argument errors are returned here; the
+ * device outcome arrives in qd_code.  recnum counts logical blocks. ---- */
+
+MACHIO_API kern_return_t device_read_async(mach_port_t device, mach_port_t queue,
+                                           mach_port_t request_id, dev_mode_t mode, recnum_t recnum,
+                                           io_buf_len_t bytes_wanted);
+MACHIO_API kern_return_t device_read_async_inband(mach_port_t device, mach_port_t queue,
+                                                  mach_port_t request_id, dev_mode_t mode,
+                                                  recnum_t recnum, io_buf_len_t bytes_wanted);
+MACHIO_API kern_return_t device_read_overwrite_async(mach_port_t device, mach_port_t queue,
+                                                     mach_port_t request_id, dev_mode_t mode,
+                                                     recnum_t recnum, io_buf_len_t bytes_wanted,
+                                                     io_buf_ptr_t buffer);
+/* queue may be MACH_PORT_NULL: the completion is discarded. */
+MACHIO_API kern_return_t device_write_async(mach_port_t device, mach_port_t queue,
+                                            mach_port_t request_id, dev_mode_t mode,
+                                            recnum_t recnum, io_buf_ptr_t data,
+                                            mach_msg_type_number_t data_count);
+MACHIO_API kern_return_t device_write_async_inband(mach_port_t device, mach_port_t queue,
+                                                   mach_port_t request_id, dev_mode_t mode,
+                                                   recnum_t recnum, io_buf_ptr_t data,
+                                                   mach_msg_type_number_t data_count);
+
+/* ---- Errors ---- */
+
+/* Readable text for any KERN_* or D_* code; never NULL. */
+MACHIO_API const char* mach_error_string(kern_return_t error_value);
+
+/* ---- machio extensions ---- */
+
+/* The descriptor of the process's /dev/machio space (opening it if needed),
+ * or -1 with errno set.  Do not close it. */
+MACHIO_API int machio_fd(void);
+/* Replace the process's space by a fresh private one (see fork() above). */
+MACHIO_API kern_return_t machio_space_reset(void);
+/* The 64-bit device size in bytes and, if block_size is not NULL, the
+ * logical block size. */
+MACHIO_API kern_return_t machio_device_size(mach_port_t device, uint64_t* size,
+                                            unsigned int* block_size);
+/* device_open() for a block-device descriptor the caller already holds.
+ * The device keeps its own reference to the open file: the caller still
+ * owns fd and may close it at any time.  D_WRITE needs a writable fd. */
+MACHIO_API kern_return_t machio_device_open_fd(mach_port_t master_port, int fd, dev_mode_t mode,
+                                               mach_port_t* device);
+
+typedef struct machio_info {
+    unsigned int abi_version;   /* MACHIO_ABI_VERSION of the module */
+    unsigned int io_inband_max; /* IO_INBAND_MAX */
+    uint64_t features;          /* MACHIO_FEAT_* */
+    unsigned int max_names;     /* names one space may hold */
+    mach_port_t host;           /* mach_host_self() */
+    mach_port_t task;           /* mach_task_self() */
+} machio_info_t;
+
+/* What the module reported for the process's space. */
+MACHIO_API kern_return_t machio_get_info(machio_info_t* info);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MACHIO_MACH_H */

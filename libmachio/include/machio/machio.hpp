@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// <machio/machio.hpp>: C++20 interface to machio, over the same kernel
+// objects as <machio/mach.h>.
+//
+//   auto sp = machio::space::open();              // a private name space
+//   auto q = machio::io_done_queue::create(*sp);
+//   auto dev = machio::device::open(*sp, "nullb0", D_READ | D_WRITE);
+//   if (auto ec = dev->read_async(*q, 42, 0, 4096)) ...
+//   auto c = q->wait();                           // machio::result<completion>
+//   if (c && !c->status()) use(c->data());
+//
+// Errors are std::error_code values in two categories: kern_category()
+// (KERN_*) and device_category() (D_*); they compare equal to the obvious
+// std::errc conditions (kern_errc::invalid_argument == std::errc::
+// invalid_argument, device_errc::io_error == std::errc::io_error, ...).
+// When the name space cannot be opened at all the error is the open's errno
+// in std::system_category() (ENOTTY: not a machio device, EPROTONOSUPPORT:
+// unsupported module ABI).  Nothing here throws except the space()
+// constructor and result<T>::value() on an error.
+//
+// Lifetimes: queues and devices keep their space's descriptor open, so they
+// may outlive the space object.  A queue's destructor terminates the queue
+// (which waits for its outstanding I/O, see io_done_queue_terminate) and
+// releases its name; a device's destructor releases the device name.  The
+// memory of a write must stay untouched until its completion arrives.
+// After fork() the child shares the parent's spaces (see <machio/mach.h>);
+// objects of the implicit process space are disabled (kern_errc::
+// invalid_name) once machio_space_reset() has replaced that space.
+#ifndef MACHIO_MACHIO_HPP
+#define MACHIO_MACHIO_HPP
+
+#if __cplusplus < 202002L
+#error "<machio/machio.hpp> needs C++20"
+#endif
+
+#include <machio/mach.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace machio {
+
+// ---- Errors ----
+
+// kern_return_t failure codes (mach/kern_return.h, OSF values).
+enum class kern_errc : int {
+    invalid_address = KERN_INVALID_ADDRESS,
+    protection_failure = KERN_PROTECTION_FAILURE,
+    no_space = KERN_NO_SPACE,
+    invalid_argument = KERN_INVALID_ARGUMENT,
+    failure = KERN_FAILURE,
+    resource_shortage = KERN_RESOURCE_SHORTAGE,
+    not_receiver = KERN_NOT_RECEIVER,
+    no_access = KERN_NO_ACCESS,
+    memory_failure = KERN_MEMORY_FAILURE,
+    memory_error = KERN_MEMORY_ERROR,
+    already_in_set = KERN_ALREADY_IN_SET,
+    not_in_set = KERN_NOT_IN_SET,
+    name_exists = KERN_NAME_EXISTS,
+    aborted = KERN_ABORTED,
+    invalid_name = KERN_INVALID_NAME,
+    invalid_task = KERN_INVALID_TASK,
+    invalid_right = KERN_INVALID_RIGHT,
+    invalid_value = KERN_INVALID_VALUE,
+    urefs_overflow = KERN_UREFS_OVERFLOW,
+    invalid_capability = KERN_INVALID_CAPABILITY,
+    right_exists = KERN_RIGHT_EXISTS,
+    invalid_host = KERN_INVALID_HOST,
+    memory_present = KERN_MEMORY_PRESENT,
+    memory_data_moved = KERN_MEMORY_DATA_MOVED,
+    memory_restart_copy = KERN_MEMORY_RESTART_COPY,
+    invalid_processor_set = KERN_INVALID_PROCESSOR_SET,
+    policy_limit = KERN_POLICY_LIMIT,
+    invalid_policy = KERN_INVALID_POLICY,
+    invalid_object = KERN_INVALID_OBJECT,
+    already_waiting = KERN_ALREADY_WAITING,
+    default_set = KERN_DEFAULT_SET,
+    exception_protected = KERN_EXCEPTION_PROTECTED,
+    invalid_ledger = KERN_INVALID_LEDGER,
+    invalid_memory_control = KERN_INVALID_MEMORY_CONTROL,
+    invalid_security = KERN_INVALID_SECURITY,
+    not_depressed = KERN_NOT_DEPRESSED,
+    terminated = KERN_TERMINATED,
+    lock_set_destroyed = KERN_LOCK_SET_DESTROYED,
+    lock_unstable = KERN_LOCK_UNSTABLE,
+    lock_owned = KERN_LOCK_OWNED,
+    lock_owned_self = KERN_LOCK_OWNED_SELF,
+    semaphore_destroyed = KERN_SEMAPHORE_DESTROYED,
+    rpc_server_terminated = KERN_RPC_SERVER_TERMINATED,
+    rpc_terminate_orphan = KERN_RPC_TERMINATE_ORPHAN,
+    rpc_continue_orphan = KERN_RPC_CONTINUE_ORPHAN,
+    no_thread = KERN_NO_THREAD,
+    node_down = KERN_NODE_DOWN,
+    not_waiting = KERN_NOT_WAITING,
+    operation_timed_out = KERN_OPERATION_TIMED_OUT,
+};
+
+// Device return codes (device/device_types.h).
+enum class device_errc : int {
+    io_error = D_IO_ERROR,
+    would_block = D_WOULD_BLOCK,
+    no_such_device = D_NO_SUCH_DEVICE,
+    already_open = D_ALREADY_OPEN,
+    device_down = D_DEVICE_DOWN,
+    invalid_operation = D_INVALID_OPERATION,
+    invalid_recnum = D_INVALID_RECNUM,
+    invalid_size = D_INVALID_SIZE,
+    no_memory = D_NO_MEMORY,
+    read_only = D_READ_ONLY,
+    out_of_band = D_OUT_OF_BAND,
+    not_cloned = D_NOT_CLONED,
+};
+
+[[nodiscard]] MACHIO_API const std::error_category& kern_category() noexcept;
+[[nodiscard]] MACHIO_API const std::error_category& device_category() noexcept;
+
+[[nodiscard]] inline std::error_code make_error_code(kern_errc e) noexcept {
+    return {static_cast<int>(e), kern_category()};
+}
+[[nodiscard]] inline std::error_code make_error_code(device_errc e) noexcept {
+    return {static_cast<int>(e), device_category()};
+}
+
+// Any kern_return_t or io_return_t as an error_code: empty for success,
+// device_category() for D_* codes, kern_category() for everything else.
+[[nodiscard]] inline std::error_code to_error_code(kern_return_t code) noexcept {
+    if (code == KERN_SUCCESS)
+        return {};
+    if (code == D_IO_QUEUED || (code >= D_IO_ERROR && code <= D_NOT_CLONED))
+        return {code, device_category()};
+    return {code, kern_category()};
+}
+
+// ---- result<T>: a value or an error_code (C++20 has no std::expected) ----
+
+template <class T> class [[nodiscard]] result {
+  public:
+    using value_type = T;
+
+    result(T value) noexcept(std::is_nothrow_move_constructible_v<T>)
+        : v_(std::in_place_index<1>, std::move(value)) {}
+    // ec must not be empty.
+    result(std::error_code ec) noexcept : v_(std::in_place_index<0>, ec) {}
+    template <class E>
+    requires std::is_error_code_enum_v<E> result(E e)
+    noexcept : result(std::error_code(make_error_code(e))) {}
+
+    [[nodiscard]] bool has_value() const noexcept { return v_.index() == 1; }
+    explicit operator bool() const noexcept { return has_value(); }
+    // The error; empty if there is a value.
+    [[nodiscard]] std::error_code error() const noexcept {
+        return has_value() ? std::error_code() : std::get<0>(v_);
+    }
+
+    // Throw std::system_error if there is no value.
+    [[nodiscard]] T& value() & {
+        check();
+        return std::get<1>(v_);
+    }
+    [[nodiscard]] const T& value() const& {
+        check();
+        return std::get<1>(v_);
+    }
+    [[nodiscard]] T&& value() && {
+        check();
+        return std::get<1>(std::move(v_));
+    }
+    template <class U> [[nodiscard]] T value_or(U&& fallback) const& {
+        return has_value() ? std::get<1>(v_) : static_cast<T>(std::forward<U>(fallback));
+    }
+
+    // Unchecked access: there must be a value.
+    [[nodiscard]] T& operator*() & noexcept { return *std::get_if<1>(&v_); }
+    [[nodiscard]] const T& operator*() const& noexcept { return *std::get_if<1>(&v_); }
+    [[nodiscard]] T&& operator*() && noexcept { return std::move(*std::get_if<1>(&v_)); }
+    [[nodiscard]] T* operator->() noexcept { return std::get_if<1>(&v_); }
+    [[nodiscard]] const T* operator->() const noexcept { return std::get_if<1>(&v_); }
+
+  private:
+    void check() const {
+        if (!has_value())
+            throw std::system_error(std::get<0>(v_));
+    }
+
+    std::variant<std::error_code, T> v_;
+};
+
+namespace detail {
+struct space_state;
+} // namespace detail
+
+class io_done_queue;
+class device;
+
+// ---- space: one /dev/machio name space ----
+
+class MACHIO_API space {
+  public:
+    // A new private space; throws std::system_error if it cannot be opened.
+    space();
+    // A new private space.
+    [[nodiscard]] static result<space> open() noexcept;
+    // The process's implicit space, the one <machio/mach.h> uses.  Never
+    // fails: it is opened on first use, and operations report the error.
+    [[nodiscard]] static space process() noexcept;
+
+    space(space&&) noexcept;
+    space& operator=(space&&) noexcept;
+    space(const space&) = delete;
+    space& operator=(const space&) = delete;
+    ~space();
+
+    // False for a moved-from space.
+    explicit operator bool() const noexcept { return static_cast<bool>(state_); }
+    [[nodiscard]] bool is_process() const noexcept;
+    // The /dev/machio descriptor (not to be closed), or -1.
+    [[nodiscard]] int fd() const noexcept;
+    // mach_host_self() and mach_task_self() of this space.
+    [[nodiscard]] result<mach_port_t> host() const noexcept;
+    [[nodiscard]] result<mach_port_t> task() const noexcept;
+    [[nodiscard]] result<machio_info_t> info() const noexcept;
+
+  private:
+    friend class io_done_queue;
+    friend class device;
+    explicit space(std::shared_ptr<detail::space_state> state) noexcept;
+
+    std::shared_ptr<detail::space_state> state_;
+};
+
+// ---- Completions ----
+
+enum class io_type : int {
+    read = IO_DONE_READ,          // read_async, read_inband_async
+    write = IO_DONE_WRITE,        // write_async, write_inband_async
+    overwrite = IO_DONE_OVERWRITE // read_overwrite_async
+};
+
+// The out-of-line data of read_async: memory the kernel mapped into the
+// process; unmapped (round_page(size) bytes) on destruction.
+class MACHIO_API ool_buffer {
+  public:
+    ool_buffer() noexcept = default;
+    // Take over a mapping of round_page(size) bytes at data.
+    ool_buffer(std::byte* data, std::size_t size) noexcept : data_(data), size_(size) {}
+    ool_buffer(ool_buffer&& other) noexcept
+        : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+    ool_buffer& operator=(ool_buffer&& other) noexcept;
+    ool_buffer(const ool_buffer&) = delete;
+    ool_buffer& operator=(const ool_buffer&) = delete;
+    ~ool_buffer() { reset(); }
+
+    [[nodiscard]] std::byte* data() const noexcept { return data_; }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] std::span<std::byte> span() const noexcept { return {data_, size_}; }
+    // Unmap now.
+    void reset() noexcept;
+    // Give up ownership; the caller must vm_deallocate() the memory.
+    [[nodiscard]] std::span<std::byte> release() noexcept {
+        return {std::exchange(data_, nullptr), std::exchange(size_, 0)};
+    }
+
+  private:
+    std::byte* data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+// One io_done_result, typed.  Move-only: it may own out-of-line data.
+class MACHIO_API completion {
+  public:
+    completion() noexcept = default;
+    completion(completion&&) noexcept = default;
+    completion& operator=(completion&&) noexcept = default;
+
+    [[nodiscard]] io_type type() const noexcept { return type_; }
+    [[nodiscard]] std::uint32_t request_id() const noexcept { return request_id_; }
+    // Empty on success, else a kern_category() or device_category() code.
+    [[nodiscard]] std::error_code status() const noexcept { return to_error_code(code_); }
+    // The raw qd_code.
+    [[nodiscard]] kern_return_t code() const noexcept { return code_; }
+    [[nodiscard]] bool ok() const noexcept { return code_ == KERN_SUCCESS; }
+    // Bytes transferred.
+    [[nodiscard]] std::size_t count() const noexcept { return count_; }
+    // The data read: the out-of-line buffer, the inband copy held here, or
+    // (overwrite) the caller's buffer when the kernel reports it.  Empty for
+    // writes and failures.
+    [[nodiscard]] std::span<const std::byte> data() const noexcept;
+    // The out-of-line buffer of a read_async completion (else empty).
+    [[nodiscard]] ool_buffer& buffer() noexcept { return ool_; }
+    [[nodiscard]] ool_buffer take_buffer() noexcept { return std::move(ool_); }
+
+  private:
+    friend class io_done_queue;
+    enum class storage : unsigned char { none, ool, inband, external };
+
+    // r must be the very structure the kernel filled in (inband detection
+    // compares qd_data with &r.qd_inline).
+    static completion from_raw(const io_done_result_t& r) noexcept;
+
+    io_type type_ = io_type::read;
+    std::uint32_t request_id_ = 0;
+    kern_return_t code_ = KERN_SUCCESS;
+    std::size_t count_ = 0;
+    storage storage_ = storage::none;
+    const std::byte* external_ = nullptr;
+    ool_buffer ool_;
+    std::array<std::byte, IO_INBAND_MAX> inband_{};
+};
+
+// ---- io_done_queue ----
+
+class MACHIO_API io_done_queue {
+  public:
+    io_done_queue() noexcept = default;
+    [[nodiscard]] static result<io_done_queue> create(const space& sp) noexcept;
+    // Take ownership of a queue name of sp (e.g. from the C API).
+    [[nodiscard]] static io_done_queue adopt(const space& sp, mach_port_t name) noexcept;
+
+    io_done_queue(io_done_queue&& other) noexcept;
+    io_done_queue& operator=(io_done_queue&& other) noexcept;
+    io_done_queue(const io_done_queue&) = delete;
+    io_done_queue& operator=(const io_done_queue&) = delete;
+    // terminate() unless done already, then release the name.
+    ~io_done_queue();
+
+    [[nodiscard]] mach_port_t name() const noexcept { return name_; }
+    explicit operator bool() const noexcept { return name_ != MACH_PORT_NULL; }
+
+    // Block for one completion.  Several threads may wait at once.
+    // kern_errc::terminated, kern_errc::aborted (signal), ...
+    [[nodiscard]] result<completion> wait() const noexcept;
+    // The same into a caller-owned io_done_result_t (no conversion; the
+    // out-of-line data of a read is then the caller's to vm_deallocate).
+    [[nodiscard]] std::error_code wait(io_done_result_t& raw) const noexcept;
+    // Wake all waiters (kern_errc::terminated), wait for outstanding I/O,
+    // discard its completions.  The name stays owned until destruction.
+    [[nodiscard]] std::error_code terminate() noexcept;
+    // terminate() if needed, then release the name; reports what failed.
+    [[nodiscard]] std::error_code close() noexcept;
+    // Give up ownership of the name (not terminated, not released).
+    [[nodiscard]] mach_port_t release() noexcept;
+
+  private:
+    friend class device;
+    io_done_queue(std::shared_ptr<detail::space_state> state, std::uint64_t epoch,
+                  mach_port_t name) noexcept;
+    [[nodiscard]] std::error_code resolve(int& fd) const noexcept;
+
+    std::shared_ptr<detail::space_state> space_;
+    std::uint64_t epoch_ = 0;
+    mach_port_t name_ = MACH_PORT_NULL;
+    bool terminated_ = false;
+};
+
+// ---- device ----
+
+// Tag for writes whose completion is discarded (queue MACH_PORT_NULL).
+struct discard_t {
+    explicit constexpr discard_t() = default;
+};
+inline constexpr discard_t discard{};
+
+class MACHIO_API device {
+  public:
+    device() noexcept = default;
+    // Open a block device: path, or a name under /dev ("nullb0").
+    // mode: D_READ and/or D_WRITE.
+    [[nodiscard]] static result<device> open(const space& sp, std::string_view path,
+                                             dev_mode_t mode = D_READ) noexcept;
+    // A device for a block-device descriptor the caller holds.  The caller
+    // keeps ownership of fd (the device holds its own reference to the open
+    // file, so fd may be closed right away).
+    [[nodiscard]] static result<device> adopt(const space& sp, int fd,
+                                              dev_mode_t mode = D_READ) noexcept;
+
+    device(device&& other) noexcept;
+    device& operator=(device&& other) noexcept;
+    device(const device&) = delete;
+    device& operator=(const device&) = delete;
+    // Releases the device name.
+    ~device();
+
+    [[nodiscard]] mach_port_t name() const noexcept { return name_; }
+    explicit operator bool() const noexcept { return name_ != MACH_PORT_NULL; }
+    // Size in bytes and logical block size, as of open() or refresh().
+    [[nodiscard]] std::uint64_t size() const noexcept { return size_; }
+    [[nodiscard]] std::uint32_t block_size() const noexcept { return block_size_; }
+    // Ask the kernel again (the device may have been resized).
+    [[nodiscard]] std::error_code refresh() noexcept;
+
+    // Asynchronous I/O; recnum counts logical blocks, mode may be D_NOWAIT.
+    // Only argument errors are returned; the outcome is the completion's.
+    [[nodiscard]] std::error_code read_async(const io_done_queue& q, std::uint32_t request_id,
+                                             recnum_t recnum, std::size_t bytes,
+                                             dev_mode_t mode = 0) const noexcept;
+    // bytes <= IO_INBAND_MAX.
+    [[nodiscard]] std::error_code read_inband_async(const io_done_queue& q,
+                                                    std::uint32_t request_id, recnum_t recnum,
+                                                    std::size_t bytes,
+                                                    dev_mode_t mode = 0) const noexcept;
+    // buffer must stay alive and untouched until the completion.
+    [[nodiscard]] std::error_code read_overwrite_async(const io_done_queue& q,
+                                                       std::uint32_t request_id, recnum_t recnum,
+                                                       std::span<std::byte> buffer,
+                                                       dev_mode_t mode = 0) const noexcept;
+    // data is not copied: it must stay alive and untouched until the
+    // completion.
+    [[nodiscard]] std::error_code write_async(const io_done_queue& q, std::uint32_t request_id,
+                                              recnum_t recnum, std::span<const std::byte> data,
+                                              dev_mode_t mode = 0) const noexcept;
+    [[nodiscard]] std::error_code write_async(discard_t, std::uint32_t request_id, recnum_t recnum,
+                                              std::span<const std::byte> data,
+                                              dev_mode_t mode = 0) const noexcept;
+    // data.size() <= IO_INBAND_MAX; copied before this returns.
+    [[nodiscard]] std::error_code write_inband_async(const io_done_queue& q,
+                                                     std::uint32_t request_id, recnum_t recnum,
+                                                     std::span<const std::byte> data,
+                                                     dev_mode_t mode = 0) const noexcept;
+    [[nodiscard]] std::error_code write_inband_async(discard_t, std::uint32_t request_id,
+                                                     recnum_t recnum,
+                                                     std::span<const std::byte> data,
+                                                     dev_mode_t mode = 0) const noexcept;
+
+    // Release the device name now; reports what failed.
+    [[nodiscard]] std::error_code close() noexcept;
+    // Give up ownership of the name.
+    [[nodiscard]] mach_port_t release() noexcept;
+
+  private:
+    device(std::shared_ptr<detail::space_state> state, std::uint64_t epoch, mach_port_t name,
+           std::uint64_t size, std::uint32_t block_size) noexcept;
+    [[nodiscard]] std::error_code resolve(int& fd) const noexcept;
+    [[nodiscard]] std::error_code submit(std::uint32_t op, const io_done_queue* q,
+                                         std::uint32_t request_id, dev_mode_t mode, recnum_t recnum,
+                                         std::size_t count, const void* buffer,
+                                         std::size_t limit) const noexcept;
+
+    std::shared_ptr<detail::space_state> space_;
+    std::uint64_t epoch_ = 0;
+    mach_port_t name_ = MACH_PORT_NULL;
+    std::uint64_t size_ = 0;
+    std::uint32_t block_size_ = 0;
+};
+
+} // namespace machio
+
+template <> struct std::is_error_code_enum<machio::kern_errc> : std::true_type {};
+template <> struct std::is_error_code_enum<machio::device_errc> : std::true_type {};
+
+#endif // MACHIO_MACHIO_HPP
