@@ -3,6 +3,7 @@
 #   make                 module (against KDIR) + libmachio, tools, selftests
 #   make deps            install build/test dependencies (Debian packages)
 #   make check           unit tests, then kselftests in VMs on 6.1, 6.12, debug
+#   make demo            the demo program in a 6.1 VM, on a 1 GiB null_blk disk
 #   make vm-shell        a shell in a 6.1 VM with machio.ko loaded
 #   make debug-kernel    build (or find in the cache) the debug kernel
 #
@@ -15,7 +16,7 @@ KDIR ?= /usr/src/linux-headers-$(K61_RELEASE)
 BUILD ?= build
 KERNEL ?= 6.1
 
-.PHONY: all module userspace deps check debug-kernel vm-shell demo clean format
+.PHONY: all module userspace deps check debug-kernel kmod-6.1 vm-shell demo clean format
 
 all: module userspace
 
@@ -37,9 +38,16 @@ debug-kernel:
 	tools/debug-kernel/build.sh
 
 # The module for a VM kernel is built in its own tree under build/kmod/.
-vm-shell: userspace
+DEMO_NULL_BLK := nr_devices=1 memory_backed=1 gb=1 irqmode=1
+
+kmod-6.1:
 	tools/build-module.sh /usr/src/linux-headers-$(K61_RELEASE) $(BUILD)/kmod/$(K61_RELEASE)
-	tools/vm/run.sh --kernel 6.1 --null-blk "nr_devices=1" --shell
+
+demo: userspace kmod-6.1
+	tools/vm/run.sh --kernel 6.1 --null-blk "$(DEMO_NULL_BLK)" -- $(BUILD)/cmake/tools/machio-demo
+
+vm-shell: userspace kmod-6.1
+	tools/vm/run.sh --kernel 6.1 --null-blk "$(DEMO_NULL_BLK)" --shell
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp' 'libmachio/*.h' 'tools/*.h')

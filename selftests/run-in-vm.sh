@@ -31,6 +31,9 @@ for t in "${tests[@]}"; do
 	if grep -q '^\[==========\]' "$out"; then
 		read -r pass fail skip <<<"$(count_gtest "$out")"
 		pass=${pass:-0} fail=${fail:-0} skip=${skip:-0}
+	elif ! grep -qE '^(TAP version|1\.\.[0-9])' "$out"; then
+		# A plain program: one test, judged by its exit status.
+		pass=$((rc == 0)) fail=0 skip=0
 	else
 		pass=$(grep -E '^ok [0-9]+ ' "$out" | grep -vc '# SKIP')
 		skip=$(grep -Ec '^ok [0-9]+ .*# SKIP' "$out")

@@ -78,8 +78,8 @@ for k in $kernels; do
 	fi
 	log=$build/vm-logs/check-$k.log
 	"$top/tools/vm/run.sh" --kernel "$k" --module "$ko" --log "$log" \
-		--null-blk "nr_devices=0" -- \
-		"$top/selftests/run-in-vm.sh" "$build/cmake/selftests"
+		--null-blk "nr_devices=1 memory_backed=1 gb=1 irqmode=1" -- \
+		"$top/selftests/run-in-vm.sh" "$build/cmake"
 	vmrc=$?
 	counted_fail=0
 	while read -r _ name rc p f s; do
