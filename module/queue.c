@@ -69,9 +69,13 @@ void machio_queue_post(struct machio_queue *q, struct machio_req *req)
 	spin_lock_irqsave(&q->lock, flags);
 	list_add_tail(&req->node, &q->done);
 	q->inflight--;
-	spin_unlock_irqrestore(&q->lock, flags);
-	/* One exclusive waiter, plus terminate if it is draining. */
+	/*
+	 * One exclusive waiter, plus terminate if it is draining.  Still
+	 * under q->lock: once it is dropped, terminate may free the request
+	 * and with it the last reference to @q.
+	 */
 	wake_up(&q->wait);
+	spin_unlock_irqrestore(&q->lock, flags);
 }
 
 /*
