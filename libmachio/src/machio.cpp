@@ -113,21 +113,17 @@ int space::fd() const noexcept {
 }
 
 result<mach_port_t> space::host() const noexcept {
-    if (!state_)
-        return kern_errc::invalid_argument;
-    const space_info* info = nullptr;
-    if (auto ec = resolve_space(*state_, current_epoch(*state_), info))
-        return ec;
-    return info->host;
+    auto i = info();
+    if (!i)
+        return i.error();
+    return i->host;
 }
 
 result<mach_port_t> space::task() const noexcept {
-    if (!state_)
-        return kern_errc::invalid_argument;
-    const space_info* info = nullptr;
-    if (auto ec = resolve_space(*state_, current_epoch(*state_), info))
-        return ec;
-    return info->task;
+    auto i = info();
+    if (!i)
+        return i.error();
+    return i->task;
 }
 
 result<machio_info_t> space::info() const noexcept {
