@@ -3,7 +3,7 @@
 # cached outside the repo) over every module source file.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cache=${MACHIO_CACHE:-$HOME/.cache/machio}/checkpatch
+cache=${MACHIO_CACHE:-${HOME:-/root}/.cache/machio}/checkpatch
 src=/usr/src/linux-source-6.1.tar.xz
 
 if [ ! -x "$cache/scripts/checkpatch.pl" ]; then

@@ -6,7 +6,7 @@
 # Usage: tools/debug-kernel/build.sh
 #
 # The result lives outside the repository, in
-#   ${MACHIO_CACHE:-$HOME/.cache/machio}/debug-kernel/<key>/
+#   ${MACHIO_CACHE:-${HOME:-/root}/.cache/machio}/debug-kernel/<key>/
 # where <key> hashes config.fragment and the linux-source-6.1 package version.
 # That directory holds:
 #   bzImage   the kernel image (a copy)
@@ -44,7 +44,7 @@ key=$({
 	cat "$fragment"
 	echo "$src_pkg=$pkg_version recipe=$recipe"
 } | sha256sum | cut -c1-16)
-cache=$(realpath -m "${MACHIO_CACHE:-$HOME/.cache/machio}")/debug-kernel
+cache=$(realpath -m "${MACHIO_CACHE:-${HOME:-/root}/.cache/machio}")/debug-kernel
 dest=$cache/$key
 
 # Fast path: already built.

@@ -5,7 +5,7 @@
 #   RELEASE      the kernel's release (uname -r)
 #   MODULES_DIR  its modules directory, e.g. /lib/modules/RELEASE
 # Prints the path of the gzip'ed cpio archive, cached as
-#   ${MACHIO_CACHE:-$HOME/.cache/machio}/vm/initramfs-RELEASE-<hash>.cpio.gz
+#   ${MACHIO_CACHE:-${HOME:-/root}/.cache/machio}/vm/initramfs-RELEASE-<hash>.cpio.gz
 # where <hash> covers every input (init.sh, busybox, the modules).
 #
 # Contents: busybox-static, tools/vm/init.sh as /init, and whatever modules
@@ -18,7 +18,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 release=${1:?usage: mkinitramfs.sh RELEASE MODULES_DIR}
 moddir=${2:?usage: mkinitramfs.sh RELEASE MODULES_DIR}
 busybox=/bin/busybox
-cache=${MACHIO_CACHE:-$HOME/.cache/machio}/vm
+cache=${MACHIO_CACHE:-${HOME:-/root}/.cache/machio}/vm
 
 die() { echo "mkinitramfs: error: $*" >&2; exit 1; }
 [ -x "$busybox" ] || die "$busybox missing (apt-get install busybox-static)"

@@ -7,13 +7,13 @@
 # Why: under TCG the kernel's self-decompression is slow (xz: ~3.5 s for the
 # Debian 6.1 kernel); QEMU loads an ELF vmlinux with a PVH note
 # (CONFIG_PVH=y) without decompressing. The result is cached as
-#   ${MACHIO_CACHE:-$HOME/.cache/machio}/vm/vmlinux-<sha256 of BZIMAGE>
+#   ${MACHIO_CACHE:-${HOME:-/root}/.cache/machio}/vm/vmlinux-<sha256 of BZIMAGE>
 # If the image cannot be unpacked or has no PVH entry, BZIMAGE itself is
 # printed (booting it works, only slower), and that is cached too.
 set -euo pipefail
 
 image=${1:?usage: vmlinux.sh BZIMAGE}
-cache=${MACHIO_CACHE:-$HOME/.cache/machio}/vm
+cache=${MACHIO_CACHE:-${HOME:-/root}/.cache/machio}/vm
 
 key=$(sha256sum "$image" | cut -c1-16)
 out=$cache/vmlinux-$key
