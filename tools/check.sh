@@ -10,6 +10,7 @@ kernels=${MACHIO_KERNELS:-6.1 6.12 debug}
 # shellcheck source=tools/kernels.env
 . "$top/tools/kernels.env"
 
+mkdir -p "$build"
 passed=0 failed=0 skipped=0
 problems=()
 stage_start=$SECONDS
