@@ -250,7 +250,7 @@ static int machio_req_pin(struct machio_req *req, bool write)
 					  nr - req->nr_pages, write ? 0 : FOLL_WRITE,
 					  req->pages + req->nr_pages);
 		if (got <= 0)
-			return -EFAULT;
+			return got ? got : -EFAULT;
 		req->nr_pages += got;
 	}
 	return 0;

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocation failures, injected one at a time with fail-nth (the debug
+ * kernel has FAULT_INJECTION and FAILSLAB): the Nth slab allocation of the
+ * calling thread fails, for N = 1, 2, ... until the call makes fewer than
+ * N allocations.  Every outcome must be one of: the call itself refuses
+ * (ENOMEM: KERN_RESOURCE_SHORTAGE), the completion says D_NO_MEMORY, or
+ * the request succeeds with the right bytes.  kmemleak and KASAN (checked
+ * by the VM runner) see that the error paths free what they took.
+ */
+#include "kselftest_harness.h"
+#include "machio_test.h"
+
+#include <sys/mman.h>
+
+#define BS 512
+#define FAILSLAB "/sys/kernel/debug/failslab"
+#define FAIL_NTH "/proc/thread-self/fail-nth"
+#define MAX_NTH 64
+
+static int read_int(const char *path)
+{
+	char buf[32] = {};
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? atoi(buf) : -1;
+}
+
+static void arm_nth(int n)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%d", n);
+	write_file(FAIL_NTH, buf);
+}
+
+/* True if the fault was not reached (the call made fewer than N allocations). */
+static bool disarm_nth(void)
+{
+	bool unused = read_int(FAIL_NTH) > 0;
+
+	arm_nth(0);
+	return unused;
+}
+
+FIXTURE(fault) {
+	struct nullb nb;
+	int mfd;
+	int bfd;
+	__u32 queue;
+	__u32 dev;
+	unsigned char *out;
+	unsigned char *in;
+};
+
+FIXTURE_SETUP(fault)
+{
+	const char *attrs[] = { "irqmode=1", NULL };
+
+	/* Only the debug kernel injects faults; elsewhere the body skips. */
+	if (access(FAIL_NTH, W_OK) || access(FAILSLAB, F_OK))
+		return;
+	/* GFP_KERNEL allocations are exempt unless told otherwise. */
+	ASSERT_EQ(0, write_file(FAILSLAB "/ignore-gfp-wait", "N"));
+	ASSERT_EQ(0, write_file(FAILSLAB "/verbose", "0"));
+	ASSERT_EQ(0, nullb_create(&self->nb, "f", attrs));
+	self->mfd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->mfd);
+	ASSERT_EQ(0, mio_queue_create(self->mfd, mio_host(self->mfd), &self->queue));
+	self->bfd = open(self->nb.dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+	ASSERT_LE(0, self->bfd);
+	ASSERT_EQ(0, mio_device_open(self->mfd, self->bfd, MACHIO_D_READ | MACHIO_D_WRITE,
+				     &self->dev));
+	self->out = aligned_buf(8 * 4096, 4096);
+	self->in = aligned_buf(8 * 4096, 4096);
+	ASSERT_NE(NULL, self->out);
+	ASSERT_NE(NULL, self->in);
+	fill_pattern(self->out, 8 * 4096, 9);
+	/* null_blk allocates its backing pages on first write: do that now. */
+	ASSERT_EQ(8 * 4096, pwrite(self->bfd, self->out, 8 * 4096, 0));
+}
+
+FIXTURE_TEARDOWN(fault)
+{
+	if (!self->nb.dir[0])
+		return;
+	write_file(FAILSLAB "/ignore-gfp-wait", "Y");
+	close(self->mfd);
+	close(self->bfd);
+	nullb_destroy(&self->nb);
+	free(self->out);
+	free(self->in);
+}
+
+#define REQUIRE_FAULT_INJECTION()					\
+	do {								\
+		if (!self->nb.dir[0])					\
+			SKIP(return, "no fail-nth/failslab (debug kernel only)"); \
+	} while (0)
+
+/*
+ * Run one submit of @op with the Nth allocation failing, for every N, and
+ * check each outcome.  Returns how many ended in D_NO_MEMORY.
+ */
+static int sweep(struct __test_metadata *_metadata, FIXTURE_DATA(fault) *self, __u32 op,
+		 __s32 count, int *refused)
+{
+	struct machio_io_done_result res;
+	int n, nomem = 0;
+	bool unused = false;
+	void *buf = op == MACHIO_OP_READ_OVERWRITE ? self->in : self->out;
+
+	*refused = 0;
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		int ret;
+
+		memset(self->in, 0, 8 * 4096);
+		arm_nth(n);
+		ret = mio_submit(self->mfd, op, self->dev, self->queue, n, 0, 0, count, buf);
+		unused = disarm_nth();
+		if (ret == -ENOMEM) {
+			(*refused)++;
+			continue;
+		}
+		ASSERT_EQ(0, ret) TH_LOG("fail-nth %d", n);
+		ASSERT_EQ(0, mio_wait(self->mfd, self->queue, &res));
+		EXPECT_EQ((__u32)n, res.qd_reqid);
+		if (res.qd_code == MACHIO_D_NO_MEMORY) {
+			nomem++;
+			EXPECT_EQ(0, res.qd_count);
+			EXPECT_EQ(0, res.qd_data);
+			continue;
+		}
+		ASSERT_EQ(MACHIO_KERN_SUCCESS, res.qd_code) TH_LOG("fail-nth %d", n);
+		EXPECT_EQ(count, res.qd_count);
+		if (op == MACHIO_OP_READ_OVERWRITE)
+			EXPECT_EQ(0, memcmp(self->out, self->in, count));
+		if (op == MACHIO_OP_READ) {
+			EXPECT_EQ(0, memcmp(self->out, (void *)(uintptr_t)res.qd_data, count));
+			munmap((void *)(uintptr_t)res.qd_data, count);
+		}
+		if (op == MACHIO_OP_READ_INBAND)
+			EXPECT_EQ(0, memcmp(self->out, res.qd_inline, count));
+	}
+	/* The sweep went past the last allocation the call makes. */
+	EXPECT_TRUE(unused);
+	return nomem;
+}
+
+TEST_F(fault, out_of_line_read)
+{
+	int refused, nomem;
+
+	REQUIRE_FAULT_INJECTION();
+	nomem = sweep(_metadata, self, MACHIO_OP_READ, 8 * 4096, &refused);
+	EXPECT_LE(1, refused);	/* the request itself */
+	EXPECT_LE(1, nomem);	/* its mapping or page array */
+}
+
+TEST_F(fault, overwrite_read)
+{
+	int refused;
+
+	REQUIRE_FAULT_INJECTION();
+	sweep(_metadata, self, MACHIO_OP_READ_OVERWRITE, 8 * 4096, &refused);
+	EXPECT_LE(1, refused);
+}
+
+TEST_F(fault, write)
+{
+	int refused;
+
+	REQUIRE_FAULT_INJECTION();
+	sweep(_metadata, self, MACHIO_OP_WRITE, 8 * 4096, &refused);
+	EXPECT_LE(1, refused);
+}
+
+TEST_F(fault, inband_read_and_write)
+{
+	int refused;
+
+	REQUIRE_FAULT_INJECTION();
+	sweep(_metadata, self, MACHIO_OP_READ_INBAND, 100, &refused);
+	EXPECT_LE(1, refused);
+	sweep(_metadata, self, MACHIO_OP_WRITE_INBAND, 100, &refused);
+	EXPECT_LE(1, refused);
+}
+
+TEST_F(fault, queue_create_and_device_open)
+{
+	__u32 name;
+	int n, ret, refused = 0;
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		arm_nth(n);
+		ret = mio_queue_create(self->mfd, mio_host(self->mfd), &name);
+		unused = disarm_nth();
+		if (ret == -ENOMEM) {
+			refused++;
+			continue;
+		}
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(0, mio_terminate(self->mfd, name));
+		ASSERT_EQ(0, mio_deallocate(self->mfd, name));
+	}
+	EXPECT_LE(1, refused);
+	unused = false;
+	refused = 0;
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		arm_nth(n);
+		ret = mio_device_open(self->mfd, self->bfd, MACHIO_D_READ, &name);
+		unused = disarm_nth();
+		if (ret == -ENOMEM) {
+			refused++;
+			continue;
+		}
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(0, mio_deallocate(self->mfd, name));
+	}
+	EXPECT_LE(1, refused);
+}
+
+TEST(open_under_allocation_failure)
+{
+	int n, fd = -1;
+	bool unused = false;
+
+	if (access(FAIL_NTH, W_OK) || access(FAILSLAB, F_OK))
+		SKIP(return, "no fail-nth/failslab (debug kernel only)");
+	ASSERT_EQ(0, write_file(FAILSLAB "/ignore-gfp-wait", "N"));
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		arm_nth(n);
+		fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+		unused = disarm_nth();
+		if (fd < 0) {
+			EXPECT_EQ(ENOMEM, errno);
+			continue;
+		}
+		close(fd);
+	}
+	write_file(FAILSLAB "/ignore-gfp-wait", "Y");
+	EXPECT_TRUE(unused);
+}
+
+MACHIO_TEST_MAIN
