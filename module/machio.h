@@ -68,7 +68,8 @@ int machio_name_deallocate(struct machio_space *space, u32 name);
 
 int machio_name_kill(struct machio_space *space, u32 name,
 		     struct machio_port *port);
-struct machio_port *machio_space_detach_any(struct machio_space *space);
+struct machio_port *machio_space_detach_next(struct machio_space *space,
+					     u32 *cursor);
 
 void machio_port_init(struct machio_port *port, enum machio_kind kind,
 		      void (*free)(struct machio_port *port));

@@ -60,6 +60,7 @@ static int machio_release(struct inode *inode, struct file *file)
 {
 	struct machio_space *space = file->private_data;
 	struct machio_port *port;
+	u32 cursor = 0;
 
 	/*
 	 * No ioctl can be running: it would hold a file reference.  Terminate
@@ -67,7 +68,7 @@ static int machio_release(struct inode *inode, struct file *file)
 	 * had no queue; only then can the space go.  Neither current nor its
 	 * mm may be used here: this can run at process exit or in a worker.
 	 */
-	while ((port = machio_space_detach_any(space))) {
+	while ((port = machio_space_detach_next(space, &cursor))) {
 		if (port->kind == MACHIO_KIND_QUEUE)
 			machio_queue_terminate(machio_to_queue(port));
 		machio_port_put(port);

@@ -70,7 +70,7 @@ err_free:
 	return NULL;
 }
 
-/* The caller has detached every port (machio_space_detach_any). */
+/* The caller has detached every port (machio_space_detach_next). */
 void machio_space_destroy(struct machio_space *space)
 {
 	kvfree(space->table);
@@ -266,17 +266,18 @@ int machio_name_deallocate(struct machio_space *space, u32 name)
 }
 
 /*
- * Teardown helper: take one live object out of the table, with the table's
- * reference, or return NULL when none is left.
+ * Teardown helper: take the next live object at or after slot *@cursor out
+ * of the table, with the table's reference, or return NULL when none is
+ * left.  The cursor makes a whole teardown one pass over the table.
  */
-struct machio_port *machio_space_detach_any(struct machio_space *space)
+struct machio_port *machio_space_detach_next(struct machio_space *space,
+					     u32 *cursor)
 {
 	struct machio_port *port = NULL;
-	u32 i;
 
 	spin_lock(&space->lock);
-	for (i = 1; i < space->nr_slots; i++) {
-		struct machio_entry *e = &space->table[i];
+	for (*cursor = max(*cursor, 1U); *cursor < space->nr_slots; (*cursor)++) {
+		struct machio_entry *e = &space->table[*cursor];
 
 		if (e->port) {
 			port = e->port;
