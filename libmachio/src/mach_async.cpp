@@ -36,16 +36,14 @@ kern_return_t submit_process(std::uint32_t op, mach_port_t device, mach_port_t q
         return KERN_FAILURE;
     if (count > INT_MAX)
         return KERN_INVALID_ARGUMENT;
-    io_request request;
-    request.op = op;
-    request.device = device;
-    request.queue = queue;
-    request.request_id = request_id;
-    request.mode = mode;
-    request.recnum = recnum;
-    request.count = static_cast<std::int32_t>(count);
-    request.buffer = buffer;
-    return submit(space->fd, request);
+    return submit(space->fd, {.op = op,
+                              .device = device,
+                              .queue = queue,
+                              .request_id = request_id,
+                              .mode = mode,
+                              .recnum = recnum,
+                              .count = static_cast<std::int32_t>(count),
+                              .buffer = buffer});
 }
 
 // OSF silently clamps inband transfers to IO_INBAND_MAX.

@@ -58,6 +58,18 @@ std::error_code resolve_space(const space_state& state, std::uint64_t epoch,
     return {};
 }
 
+// The /dev/machio descriptor behind a queue or device handle.
+std::error_code resolve_handle_fd(const std::shared_ptr<space_state>& state, std::uint64_t epoch,
+                                  mach_port_t name, int& fd) noexcept {
+    if (!name || !state)
+        return kern_errc::invalid_argument;
+    const space_info* info = nullptr;
+    if (auto ec = resolve_space(*state, epoch, info))
+        return ec;
+    fd = info->fd;
+    return {};
+}
+
 // The epoch objects created now in `state` belong to.
 std::uint64_t current_epoch(const space_state& state) noexcept {
     return state.process ? detail::process_space_epoch() : 0;
@@ -256,13 +268,7 @@ io_done_queue io_done_queue::adopt(const space& sp, mach_port_t name) noexcept {
 }
 
 std::error_code io_done_queue::resolve(int& fd) const noexcept {
-    if (!name_ || !space_)
-        return kern_errc::invalid_argument;
-    const space_info* info = nullptr;
-    if (auto ec = resolve_space(*space_, epoch_, info))
-        return ec;
-    fd = info->fd;
-    return {};
+    return resolve_handle_fd(space_, epoch_, name_, fd);
 }
 
 result<completion> io_done_queue::wait() const noexcept {
@@ -387,13 +393,7 @@ result<device> device::adopt(const space& sp, int fd, dev_mode_t mode) noexcept 
 }
 
 std::error_code device::resolve(int& fd) const noexcept {
-    if (!name_ || !space_)
-        return kern_errc::invalid_argument;
-    const space_info* info = nullptr;
-    if (auto ec = resolve_space(*space_, epoch_, info))
-        return ec;
-    fd = info->fd;
-    return {};
+    return resolve_handle_fd(space_, epoch_, name_, fd);
 }
 
 std::error_code device::refresh() noexcept {
@@ -423,16 +423,14 @@ std::error_code device::submit(std::uint32_t op, const io_done_queue* q, std::ui
     int fd = -1;
     if (auto ec = resolve(fd))
         return ec;
-    detail::io_request request;
-    request.op = op;
-    request.device = name_;
-    request.queue = queue;
-    request.request_id = request_id;
-    request.mode = mode;
-    request.recnum = recnum;
-    request.count = static_cast<std::int32_t>(count);
-    request.buffer = buffer;
-    return to_error_code(detail::submit(fd, request));
+    return to_error_code(detail::submit(fd, {.op = op,
+                                             .device = name_,
+                                             .queue = queue,
+                                             .request_id = request_id,
+                                             .mode = mode,
+                                             .recnum = recnum,
+                                             .count = static_cast<std::int32_t>(count),
+                                             .buffer = buffer}));
 }
 
 std::error_code device::read_async(const io_done_queue& q, std::uint32_t request_id,
