@@ -19,4 +19,17 @@ static inline struct block_device *machio_file_bdev(struct file *file)
 	return I_BDEV(file->f_mapping->host);
 }
 
+/*
+ * Has the disk behind @bdev gone away (del_gendisk, or a driver that
+ * marked it dead)?  Its size then reads 0, so without this check every
+ * request would look out of range.  disk_live() is inline in 6.1 and an
+ * exported function from 6.10 on; GD_DEAD exists throughout.
+ */
+static inline bool machio_bdev_gone(struct block_device *bdev)
+{
+	struct gendisk *disk = bdev->bd_disk;
+
+	return test_bit(GD_DEAD, &disk->state) || !disk_live(disk);
+}
+
 #endif /* _MACHIO_COMPAT_H */

@@ -16,6 +16,7 @@ static void machio_device_free(struct machio_port *port)
 {
 	struct machio_device *dev = machio_to_device(port);
 
+	machio_disk_put(dev->disk);
 	fput(dev->file);
 	kfree(dev);
 }
@@ -46,13 +47,23 @@ int machio_device_open(struct machio_space *space,
 	if (!(file->f_mode & FMODE_WRITE))
 		mode &= ~MACHIO_D_WRITE;
 
+	/* A disk that has gone away: D_NO_SUCH_DEVICE. */
+	ret = -ENXIO;
+	if (machio_bdev_gone(machio_file_bdev(file)))
+		goto err_put;
+
 	ret = -ENOMEM;
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	dev = kzalloc(sizeof(*dev), MACHIO_GFP);
 	if (!dev)
 		goto err_put;
+	dev->bdev = machio_file_bdev(file);
+	dev->disk = machio_disk_get(dev->bdev->bd_disk);
+	if (!dev->disk) {
+		kfree(dev);
+		goto err_put;
+	}
 	machio_port_init(&dev->port, MACHIO_KIND_DEVICE, machio_device_free);
 	dev->file = file;
-	dev->bdev = machio_file_bdev(file);
 	dev->mode = mode & (MACHIO_D_READ | MACHIO_D_WRITE);
 
 	arg->block_size = bdev_logical_block_size(dev->bdev);

@@ -10,21 +10,31 @@
  * irqmode=0, early failures) cannot finish the request while the submit
  * loop still uses it.  Whoever drops the count to zero completes it.
  *
- * Completion may run in hard interrupt, soft interrupt or task context:
- * it only records status, copies an inband block out of a kernel page and
- * posts to the queue.  Unpinning (which dirties pages and may sleep),
- * unmapping and freeing happen later in process context.
+ * Completion may run in hard interrupt, soft interrupt or task context.
+ * It turns the status into a Mach code, copies an inband block out,
+ * releases the pinned pages, gives up the request's place in its disk's
+ * write order and posts the request to its queue -- all without sleeping
+ * or allocating.  The steps that may sleep go to a work item instead:
+ * the write half of an inband write, re-dirtying pages written back
+ * during a read, and invalidating page-cache pages after a write.
+ *
+ * The page cache of the device is kept coherent exactly as O_DIRECT
+ * keeps it: dirty cached pages of the range are written back (and, for a
+ * write, dropped) before the request's I/O, and a write's range is
+ * dropped again before its completion is posted.  Both cost one load
+ * when the device has no cached pages.
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
-#include <linux/gfp.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/pagemap.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/wait_bit.h>
 #include "machio.h"
+#include "compat.h"
 
 #define MACHIO_MODE_ALL \
 	(MACHIO_D_READ | MACHIO_D_WRITE | MACHIO_D_NODELAY | MACHIO_D_NOWAIT)
@@ -39,18 +49,16 @@ static bool machio_op_is_inband(u32 op)
 	return op == MACHIO_OP_READ_INBAND || op == MACHIO_OP_WRITE_INBAND;
 }
 
-static void machio_req_post(struct machio_req *req);
-
-static void machio_discard_work(struct work_struct *work)
-{
-	machio_req_free(container_of(work, struct machio_req, work));
-}
-
 static s32 machio_status_to_code(const struct machio_req *req)
 {
-	switch ((blk_status_t)req->status) {
-	case BLK_STS_OK:
+	blk_status_t status = (blk_status_t)req->status;
+
+	if (status == BLK_STS_OK)
 		return MACHIO_KERN_SUCCESS;
+	/* Whatever the driver says of a disk that has gone away. */
+	if (status == BLK_STS_OFFLINE || machio_bdev_gone(req->dev->bdev))
+		return MACHIO_D_DEVICE_DOWN;
+	switch (status) {
 	case BLK_STS_AGAIN:
 		return MACHIO_D_WOULD_BLOCK;
 	case BLK_STS_NOTSUPP:
@@ -75,7 +83,78 @@ static blk_opf_t machio_req_opf(const struct machio_req *req, bool write)
 	return opf;
 }
 
-static void machio_submit_kpage(struct machio_req *req, bool write);
+static struct address_space *machio_req_mapping(const struct machio_req *req)
+{
+	return req->dev->file->f_mapping;
+}
+
+static void machio_discard_work(struct work_struct *work)
+{
+	machio_req_free(container_of(work, struct machio_req, work));
+}
+
+/* Free @req from a work item: it is done and nobody will reap it. */
+void machio_req_free_later(struct machio_req *req)
+{
+	INIT_WORK(&req->work, machio_discard_work);
+	queue_work(machio_wq, &req->work);
+}
+
+/* Hand the finished request to its queue.  Any context unless @may_sleep. */
+static void machio_req_post(struct machio_req *req, bool may_sleep)
+{
+	if (req->queue && machio_queue_post(req->queue, req))
+		return;
+	/* No queue (a write), or a terminated one: nobody wants the result. */
+	if (may_sleep)
+		machio_req_free(req);
+	else
+		machio_req_free_later(req);
+}
+
+/* The last step of completion: nothing of the device is held after it. */
+static void machio_req_done(struct machio_req *req, bool may_sleep)
+{
+	kfree(req->kbuf);
+	req->kbuf = NULL;
+	if (req->wlocked) {
+		req->wlocked = false;
+		machio_wlock_release(req->dev->disk, &req->wlock);
+	}
+	machio_req_post(req, may_sleep);
+}
+
+/* Completion, the steps that may sleep.  Process context. */
+static void machio_req_finish_work(struct work_struct *work)
+{
+	struct machio_req *req = container_of(work, struct machio_req, work);
+	struct address_space *mapping = machio_req_mapping(req);
+
+	machio_req_unpin(req, true);
+	/* Pages cached while the write was in flight are stale now. */
+	if (machio_op_is_write(req->op) && mapping->nrpages)
+		invalidate_inode_pages2_range(mapping, req->pos >> PAGE_SHIFT,
+					      (req->pos + req->io_len - 1) >> PAGE_SHIFT);
+	machio_req_done(req, true);
+}
+
+/* All I/O of @req is over.  Any context. */
+static void machio_req_finish(struct machio_req *req)
+{
+	bool stale_cache = machio_op_is_write(req->op) && req->io_len &&
+			   READ_ONCE(machio_req_mapping(req)->nrpages);
+
+	if (stale_cache || !machio_req_pages_releasable(req)) {
+		INIT_WORK(&req->work, machio_req_finish_work);
+		queue_work(machio_wq, &req->work);
+		return;
+	}
+	machio_req_unpin(req, false);
+	machio_req_done(req, false);
+}
+
+static void machio_submit_kbuf(struct machio_req *req, bool write);
+static void machio_req_put_io(struct machio_req *req);
 
 /* Inband write, step 2 (process context): patch the block, write it. */
 static void machio_rmw_write_work(struct work_struct *work)
@@ -83,48 +162,33 @@ static void machio_rmw_write_work(struct work_struct *work)
 	struct machio_req *req = container_of(work, struct machio_req, work);
 
 	req->rmw_reading = false;
-	memcpy(page_address(req->kpage), req->inband, req->count);
+	memcpy(req->kbuf, req->inband, req->count);
 	atomic_set(&req->remaining, 1);
-	machio_submit_kpage(req, true);
-	if (atomic_dec_and_test(&req->remaining))
-		machio_req_post(req);
+	machio_submit_kbuf(req, true);
+	machio_req_put_io(req);
 }
 
 /* All bios of @req are done.  Any context. */
-static void machio_req_complete(struct machio_req *req)
+static void machio_req_io_done(struct machio_req *req)
 {
 	if (!req->code)
 		req->code = machio_status_to_code(req);
-	if (req->code) {
-		machio_req_post(req);
-		return;
-	}
-	if (req->op == MACHIO_OP_READ_INBAND) {
-		memcpy(req->inband, page_address(req->kpage), req->count);
-	} else if (req->op == MACHIO_OP_WRITE_INBAND && req->rmw_reading) {
+	if (!req->code && req->op == MACHIO_OP_READ_INBAND) {
+		memcpy(req->inband, req->kbuf, req->count);
+	} else if (!req->code && req->op == MACHIO_OP_WRITE_INBAND &&
+		   req->rmw_reading) {
 		/* submit_bio() may sleep: the write goes out from a worker. */
 		INIT_WORK(&req->work, machio_rmw_write_work);
 		queue_work(machio_wq, &req->work);
 		return;
 	}
-	machio_req_post(req);
+	machio_req_finish(req);
 }
 
 static void machio_req_put_io(struct machio_req *req)
 {
 	if (atomic_dec_and_test(&req->remaining))
-		machio_req_complete(req);
-}
-
-static void machio_req_post(struct machio_req *req)
-{
-	if (req->queue) {
-		machio_queue_post(req->queue, req);
-	} else {
-		/* A write without a queue: nobody wants the result. */
-		INIT_WORK(&req->work, machio_discard_work);
-		queue_work(machio_wq, &req->work);
-	}
+		machio_req_io_done(req);
 }
 
 static void machio_bio_end_io(struct bio *bio)
@@ -159,14 +223,15 @@ static void machio_submit_bio(struct machio_req *req, struct bio *bio)
 	submit_bio(bio);
 }
 
-/* One block through the request's kernel page (inband requests). */
-static void machio_submit_kpage(struct machio_req *req, bool write)
+/* One block through the request's kernel buffer (inband requests). */
+static void machio_submit_kbuf(struct machio_req *req, bool write)
 {
-	unsigned int lbs = bdev_logical_block_size(req->dev->bdev);
 	struct bio *bio;
 
 	bio = machio_bio_alloc(req, 1, machio_req_opf(req, write), req->pos);
-	if (bio_add_page(bio, req->kpage, lbs, 0) != lbs) {
+	/* kmalloc() aligns a power-of-two size to itself: one segment. */
+	if (bio_add_page(bio, virt_to_page(req->kbuf), req->io_len,
+			 offset_in_page(req->kbuf)) != req->io_len) {
 		cmpxchg(&req->status, BLK_STS_OK, (int)BLK_STS_IOERR);
 		bio_put(bio);
 		return;
@@ -232,30 +297,6 @@ static void machio_submit_user(struct machio_req *req, bool write)
 	blk_finish_plug(&plug);
 }
 
-/* Pin [uaddr, uaddr + count) for the life of the request. */
-static int machio_req_pin(struct machio_req *req, bool write)
-{
-	unsigned long start = req->uaddr & PAGE_MASK;
-	unsigned int nr = DIV_ROUND_UP(offset_in_page(req->uaddr) + req->count,
-				       PAGE_SIZE);
-	int got;
-
-	req->pages = kvmalloc_array(nr, sizeof(*req->pages), GFP_KERNEL);
-	if (!req->pages)
-		return -ENOMEM;
-	/* A device-to-memory transfer writes the pages: break COW now. */
-	req->dirty = !write;
-	while (req->nr_pages < nr) {
-		got = pin_user_pages_fast(start + (unsigned long)req->nr_pages * PAGE_SIZE,
-					  nr - req->nr_pages, write ? 0 : FOLL_WRITE,
-					  req->pages + req->nr_pages);
-		if (got <= 0)
-			return got ? got : -EFAULT;
-		req->nr_pages += got;
-	}
-	return 0;
-}
-
 /* device_read_async: fresh anonymous memory in the caller, to read into. */
 static int machio_req_map_ool(struct machio_req *req)
 {
@@ -275,7 +316,8 @@ static int machio_req_map_ool(struct machio_req *req)
 /*
  * Check @req against the device and get its buffers ready.  Returns a
  * Mach code (> 0) for an outcome the queue reports, 0 to go ahead, or a
- * negative errno for a bad argument the submit call itself reports.
+ * negative errno for what the submit call itself reports: a bad argument,
+ * or -EAGAIN past a pin bound.
  */
 static int machio_req_prepare(struct machio_req *req, s32 count)
 {
@@ -283,7 +325,10 @@ static int machio_req_prepare(struct machio_req *req, s32 count)
 	unsigned int lbs = bdev_logical_block_size(bdev);
 	u64 size = bdev_nr_bytes(bdev);
 	bool write = machio_op_is_write(req->op);
+	int ret;
 
+	if (machio_bdev_gone(bdev))
+		return MACHIO_D_DEVICE_DOWN;
 	if (write) {
 		if (!(req->dev->mode & MACHIO_D_WRITE) || bdev_read_only(bdev))
 			return MACHIO_D_READ_ONLY;
@@ -300,8 +345,9 @@ static int machio_req_prepare(struct machio_req *req, s32 count)
 		if (count > MACHIO_IO_INBAND_MAX || lbs > PAGE_SIZE)
 			return MACHIO_D_INVALID_SIZE;
 		req->count = count;
-		req->kpage = alloc_page(GFP_KERNEL | __GFP_ZERO);
-		if (!req->kpage)
+		req->io_len = lbs;
+		req->kbuf = kzalloc(lbs, MACHIO_GFP);
+		if (!req->kbuf)
 			return MACHIO_D_NO_MEMORY;
 		req->rmw_reading = write;
 		return 0;
@@ -313,26 +359,48 @@ static int machio_req_prepare(struct machio_req *req, s32 count)
 		return MACHIO_D_INVALID_SIZE;
 	/* A transfer running off the end is cut short. */
 	req->count = min_t(u64, count, size - req->pos);
+	req->io_len = req->count;
 	if (!req->count)
 		return 0;
 
-	if (req->op == MACHIO_OP_READ && machio_req_map_ool(req))
-		return MACHIO_D_NO_MEMORY;
-	switch (machio_req_pin(req, write)) {
-	case 0:
-		return 0;
-	case -ENOMEM:
-		return MACHIO_D_NO_MEMORY;
-	default:
-		/* Our own fresh mapping cannot fault: only memory was short. */
-		return req->op == MACHIO_OP_READ ? MACHIO_D_NO_MEMORY : -EFAULT;
+	if (req->op == MACHIO_OP_READ) {
+		/* Our own fresh mapping cannot fault: only memory can be short. */
+		if (machio_req_map_ool(req))
+			return MACHIO_D_NO_MEMORY;
+		ret = machio_req_pin(req, write);
+		return ret == -EAGAIN ? ret : ret ? MACHIO_D_NO_MEMORY : 0;
 	}
+	ret = machio_req_pin(req, write);
+	return ret == -ENOMEM ? MACHIO_D_NO_MEMORY : ret;
+}
+
+/*
+ * Before the I/O, as O_DIRECT does: write back dirty cached pages of the
+ * range, so a read sees them and none overwrites this write later; a
+ * write also drops them.  Returns a Mach code.
+ */
+static s32 machio_req_sync_cache(struct machio_req *req)
+{
+	struct address_space *mapping = machio_req_mapping(req);
+	loff_t end = req->pos + req->io_len - 1;
+
+	if (!mapping->nrpages)
+		return 0;
+	if (filemap_write_and_wait_range(mapping, req->pos, end))
+		return MACHIO_D_IO_ERROR;
+	/*
+	 * A page that cannot be dropped (mapped and busy) stays; O_DIRECT
+	 * would fall back to a buffered write there, we write anyway and
+	 * drop the range again after the write.
+	 */
+	if (machio_op_is_write(req->op))
+		invalidate_inode_pages2_range(mapping, req->pos >> PAGE_SHIFT,
+					      end >> PAGE_SHIFT);
+	return 0;
 }
 
 static void machio_req_start(struct machio_req *req)
 {
-	if (!req->count)
-		return;
 	switch (req->op) {
 	case MACHIO_OP_READ:
 	case MACHIO_OP_READ_OVERWRITE:
@@ -344,9 +412,43 @@ static void machio_req_start(struct machio_req *req)
 	case MACHIO_OP_READ_INBAND:
 	case MACHIO_OP_WRITE_INBAND:
 		/* An inband write starts by reading the block it patches. */
-		machio_submit_kpage(req, false);
+		machio_submit_kbuf(req, false);
 		break;
 	}
+}
+
+/* A write that waited for its place in the disk order.  Process context. */
+static void machio_req_start_queued(struct machio_wlock *wl)
+{
+	struct machio_req *req = container_of(wl, struct machio_req, wlock);
+
+	machio_req_start(req);
+	machio_req_put_io(req);
+}
+
+/*
+ * Take the write's place in its disk's order.  Returns 0 to start now,
+ * 1 if it will be started when its turn comes, or a Mach code.
+ */
+static int machio_req_order_write(struct machio_req *req)
+{
+	struct block_device *bdev = req->dev->bdev;
+	struct machio_wlock *wl = &req->wlock;
+	int ret;
+
+	wl->start = get_start_sect(bdev) + (req->pos >> SECTOR_SHIFT);
+	wl->end = wl->start + (req->io_len >> SECTOR_SHIFT);
+	wl->rmw = req->op == MACHIO_OP_WRITE_INBAND;
+	wl->start_io = machio_req_start_queued;
+	/* Before acquiring: a queued write may start and finish at once. */
+	req->wlocked = true;
+	ret = machio_wlock_acquire(req->dev->disk, wl,
+				   req->mode & MACHIO_D_NOWAIT);
+	if (ret < 0) {
+		req->wlocked = false;
+		return MACHIO_D_WOULD_BLOCK;
+	}
+	return ret;
 }
 
 int machio_submit(struct machio_space *space,
@@ -371,13 +473,18 @@ int machio_submit(struct machio_space *space,
 			goto err_dev;
 	}
 
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	/* Reaped or not, a request holds memory until it is freed. */
+	if (atomic_inc_return(&space->nr_reqs) > READ_ONCE(machio_max_requests)) {
+		ret = -EAGAIN;
+		goto err_count;
+	}
+	req = kzalloc(sizeof(*req), MACHIO_GFP);
 	if (!req) {
 		ret = -ENOMEM;
-		goto err_queue;
+		goto err_count;
 	}
 	req->space = space;
-	atomic_inc(&space->nr_reqs);
+	kref_get(&space->ref);
 	req->dev = machio_to_device(devp);
 	req->queue = qp ? machio_to_queue(qp) : NULL;
 	req->op = arg->op;
@@ -404,16 +511,26 @@ int machio_submit(struct machio_space *space,
 		if (ret)
 			goto err_req;
 	}
-	if (!req->code)
+	if (!req->code && req->io_len)
+		req->code = machio_req_sync_cache(req);
+	if (!req->code && req->io_len && machio_op_is_write(req->op)) {
+		ret = machio_req_order_write(req);
+		if (ret == 1)
+			return 0;	/* started, with its bias, in its turn */
+		req->code = ret;
+	}
+	if (!req->code && req->io_len)
 		machio_req_start(req);
 	/* Drop the submitter's bias: may complete the request right here. */
 	machio_req_put_io(req);
 	return 0;
 
 err_req:
-	machio_req_free(req);	/* also drops the device and queue */
+	machio_req_unpin(req, true);
+	machio_req_free(req);	/* also drops the device, queue and count */
 	return ret;
-err_queue:
+err_count:
+	atomic_dec(&space->nr_reqs);
 	if (qp)
 		machio_port_put(qp);
 err_dev:
@@ -434,7 +551,13 @@ static s32 machio_op_to_type(u32 op)
 	}
 }
 
-/* The completion record a waiter gets; @uresult is where it goes. */
+/*
+ * The completion record a waiter gets; @uresult is where it goes.  An
+ * out-of-line buffer lives in the memory of the process that submitted
+ * the read; a waiter in another process (a shared space after fork)
+ * cannot reach it, so it gets D_INVALID_OPERATION and no address, and
+ * the buffer is unmapped from the submitter when the request is freed.
+ */
 void machio_req_fill_result(struct machio_req *req,
 			    struct machio_io_done_result *res, u64 uresult)
 {
@@ -444,9 +567,17 @@ void machio_req_fill_result(struct machio_req *req,
 	res->qd_code = req->code;
 	if (req->code)
 		return;
+	if (req->op == MACHIO_OP_READ && req->mm && req->mm != current->mm) {
+		res->qd_code = MACHIO_D_INVALID_OPERATION;
+		return;
+	}
 	res->qd_count = req->count;
 	switch (req->op) {
 	case MACHIO_OP_READ:
+		/* A 0-byte read has no buffer. */
+		if (req->mm)
+			res->qd_data = req->uaddr;
+		break;
 	case MACHIO_OP_READ_OVERWRITE:
 		res->qd_data = req->uaddr;
 		break;
@@ -458,34 +589,49 @@ void machio_req_fill_result(struct machio_req *req,
 	}
 }
 
-/* Release everything @req holds.  Process context: may sleep. */
+/*
+ * Unmap an out-of-line buffer that its process never received.  From its
+ * own process directly; otherwise from the module's work item, which can
+ * borrow the mm if the process still lives.  Returns false if this
+ * context can do neither.
+ */
+static bool machio_req_unmap_ool(struct machio_req *req)
+{
+	if (req->mm == current->mm) {
+		vm_munmap(req->uaddr, req->map_len);
+		return true;
+	}
+	if (!(current->flags & PF_KTHREAD) || current->mm)
+		return false;
+	if (mmget_not_zero(req->mm)) {
+		kthread_use_mm(req->mm);
+		vm_munmap(req->uaddr, req->map_len);
+		kthread_unuse_mm(req->mm);
+		mmput(req->mm);
+	}
+	return true;
+}
+
+/*
+ * Release what a finished request still holds.  Process context; its
+ * pages were released when its I/O completed.
+ */
 void machio_req_free(struct machio_req *req)
 {
 	struct machio_space *space = req->space;
 
-	if (req->nr_pages) {
-		if (req->dirty)
-			unpin_user_pages_dirty_lock(req->pages, req->nr_pages, true);
-		else
-			unpin_user_pages(req->pages, req->nr_pages);
-	}
-	kvfree(req->pages);
-	if (req->kpage)
-		__free_page(req->kpage);
 	if (req->mm) {
-		/*
-		 * An out-of-line buffer nobody received (failed, discarded by
-		 * terminate) is unmapped again when we are still in its mm;
-		 * a dying process drops it with the rest of its memory.
-		 */
-		if ((!req->delivered || req->code) && req->mm == current->mm)
-			vm_munmap(req->uaddr, req->map_len);
+		if (!req->delivered && !machio_req_unmap_ool(req)) {
+			machio_req_free_later(req);
+			return;
+		}
 		mmdrop(req->mm);
 	}
+	kfree(req->kbuf);
 	if (req->queue)
 		machio_port_put(&req->queue->port);
 	machio_port_put(&req->dev->port);
 	kfree(req);
-	if (atomic_dec_and_test(&space->nr_reqs))
-		wake_up_var(&space->nr_reqs);
+	atomic_dec(&space->nr_reqs);
+	machio_space_put(space);
 }

@@ -10,7 +10,9 @@
 #ifndef _MACHIO_H
 #define _MACHIO_H
 
+#include <linux/gfp.h>
 #include <linux/kref.h>
+#include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -21,6 +23,13 @@
 #define MACHIO_NAME_GEN_MASK	((1U << MACHIO_NAME_GEN_BITS) - 1)
 /* Index limit keeps (index << 8 | gen) below MACHIO_PORT_DEAD. */
 #define MACHIO_MAX_NAMES_LIMIT	(1U << 20)
+
+/*
+ * Every allocation a caller can cause: charged to its memory cgroup, and
+ * failing (ENOMEM, KERN_RESOURCE_SHORTAGE) at memory.max instead of
+ * calling the OOM killer, with no allocation-failure splat.
+ */
+#define MACHIO_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 enum machio_kind {
 	MACHIO_KIND_FREE = 0,
@@ -44,8 +53,15 @@ struct machio_entry {
 	u8 gen;
 };
 
+/*
+ * A name space.  @ref is held by the open file and by every request, so
+ * the space outlives a close while its I/O drains in the background; the
+ * space in turn holds a module reference, so rmmod waits for that I/O.
+ */
 struct machio_space {
+	struct kref ref;
 	atomic_t nr_reqs;		/* requests not yet freed */
+	atomic_t nr_pinned;		/* user pages pinned by its requests */
 	spinlock_t lock;		/* protects the name table */
 	struct machio_entry *table;	/* [0] unused: no name has index 0 */
 	u32 nr_slots;
@@ -56,10 +72,13 @@ struct machio_space {
 };
 
 extern unsigned int machio_max_names;
+extern unsigned int machio_max_requests;
+extern unsigned int machio_max_pinned_pages;
+extern unsigned int machio_max_pinned_total;
 extern struct workqueue_struct *machio_wq;
 
 struct machio_space *machio_space_create(void);
-void machio_space_destroy(struct machio_space *space);
+void machio_space_put(struct machio_space *space);
 int machio_name_alloc(struct machio_space *space, enum machio_kind kind,
 		      struct machio_port *port, u32 *name);
 int machio_name_lookup(struct machio_space *space, u32 name,
@@ -89,7 +108,8 @@ static inline void machio_port_put(struct machio_port *port)
  * An io_done_queue.  @lock protects @done, @inflight and @dead and is taken
  * from any context (bio completion may run in hard interrupt context).
  * Waiters sleep exclusively on @wait, so one completion wakes one waiter;
- * terminate sleeps there non-exclusively until nothing is in flight.
+ * terminate sleeps there non-exclusively (and killably) until nothing is
+ * in flight.  Once @dead, completions are freed instead of queued.
  */
 struct machio_queue {
 	struct machio_port port;
@@ -100,23 +120,56 @@ struct machio_queue {
 	wait_queue_head_t wait;
 };
 
+/*
+ * One per disk that machio writes to, shared by every space and device
+ * port on it (partitions included): orders writes so that an inband
+ * write's read-modify-write of a block is atomic against every other
+ * machio write (disk.c).
+ */
+struct machio_disk {
+	struct hlist_node hnode;	/* in the module's table, by @gd */
+	struct gendisk *gd;		/* identity only; pinned by the ports */
+	refcount_t ref;			/* device ports, plus a queued @kick */
+	atomic_t fast;			/* writes admitted without @lock */
+	spinlock_t lock;		/* irqsave: the fields below */
+	unsigned int nr_rmw;		/* inband writes queued or running */
+	struct list_head active;	/* writes admitted under @lock */
+	struct list_head waiting;	/* writes not yet admitted, in order */
+	struct work_struct kick;	/* starts writes from @waiting */
+};
+
+/* A write's place in its disk's order: the absolute sectors it covers. */
+struct machio_wlock {
+	struct list_head node;		/* on disk->active or disk->waiting */
+	struct list_head start_node;	/* the kick's private list */
+	sector_t start;
+	sector_t end;
+	bool rmw;			/* an inband write: excludes overlaps */
+	bool fast;			/* admitted without the disk's lock */
+	void (*start_io)(struct machio_wlock *wl);	/* for a queued write */
+};
+
 /* A device port: a block device reached through the caller's own fd. */
 struct machio_device {
 	struct machio_port port;
 	struct file *file;		/* our reference, dropped at free */
 	struct block_device *bdev;
+	struct machio_disk *disk;	/* write ordering of its disk */
 	u32 mode;			/* MACHIO_D_READ/WRITE granted */
 };
 
 /*
- * One asynchronous request, from submit until a waiter (or terminate, or
- * the discard work for writes without a queue) frees it in process
- * context.  The bio completion path only records status and posts.
+ * One asynchronous request.  It holds its pinned pages (or inband block)
+ * only while the device works on it: the completion path releases them
+ * (from a work item where that may sleep) before it posts the request to
+ * its queue.  What is left -- the result, the port references, an
+ * out-of-line mapping -- is freed in process context by the waiter that
+ * reaps it, by terminate, or by the discard work.
  */
 struct machio_req {
 	struct list_head node;		/* on queue->done */
-	struct work_struct work;	/* inband write step 2, or discard */
-	struct machio_space *space;
+	struct work_struct work;	/* deferred completion steps, discard */
+	struct machio_space *space;	/* a counted reference */
 	struct machio_queue *queue;	/* NULL: completion discarded */
 	struct machio_device *dev;
 	struct mm_struct *mm;		/* out-of-line read: mapping's mm */
@@ -124,18 +177,21 @@ struct machio_req {
 	u32 reqid;
 	u32 mode;
 	s32 code;			/* KERN_* / D_* once done */
-	u32 count;			/* bytes to transfer */
+	u32 count;			/* bytes asked for, clamped to the device */
+	u32 io_len;			/* bytes the device transfers */
 	u64 uaddr;			/* user buffer or out-of-line mapping */
 	u64 map_len;			/* out-of-line mapping length */
 	u64 pos;			/* device byte offset */
 	atomic_t remaining;		/* bios in flight + submitter bias */
 	int status;			/* first failing blk_status_t */
 	bool rmw_reading;		/* inband write: reading the block */
-	bool dirty;			/* pages were read into */
-	bool delivered;			/* a waiter got the result */
+	bool dirty;			/* pages are read into (pre-dirtied) */
+	bool delivered;			/* its own process got the data */
+	bool wlocked;			/* holds its place in disk order */
 	struct page **pages;		/* pinned user pages */
-	unsigned int nr_pages;
-	struct page *kpage;		/* inband: one block */
+	unsigned int nr_pages;		/* pinned, and charged to the space */
+	void *kbuf;			/* inband: one block, during the I/O */
+	struct machio_wlock wlock;	/* writes */
 	u8 inband[MACHIO_IO_INBAND_MAX];
 };
 
@@ -152,10 +208,22 @@ static inline struct machio_device *machio_to_device(struct machio_port *port)
 /* queue.c */
 int machio_queue_create(struct machio_space *space, u32 host, u32 *name);
 int machio_queue_terminate_name(struct machio_space *space, u32 name);
-void machio_queue_terminate(struct machio_queue *q);
+int machio_queue_terminate(struct machio_queue *q, bool wait);
 int machio_queue_wait(struct machio_space *space, u32 name, u64 result);
 int machio_queue_begin(struct machio_queue *q);
-void machio_queue_post(struct machio_queue *q, struct machio_req *req);
+bool machio_queue_post(struct machio_queue *q, struct machio_req *req);
+
+/* disk.c */
+struct machio_disk *machio_disk_get(struct gendisk *gd);
+void machio_disk_put(struct machio_disk *d);
+int machio_wlock_acquire(struct machio_disk *d, struct machio_wlock *wl,
+			 bool nowait);
+void machio_wlock_release(struct machio_disk *d, struct machio_wlock *wl);
+
+/* pin.c */
+int machio_req_pin(struct machio_req *req, bool write);
+bool machio_req_pages_releasable(const struct machio_req *req);
+void machio_req_unpin(struct machio_req *req, bool may_sleep);
 
 /* device.c */
 int machio_device_open(struct machio_space *space,
@@ -169,5 +237,6 @@ int machio_submit(struct machio_space *space,
 void machio_req_fill_result(struct machio_req *req,
 			    struct machio_io_done_result *res, u64 uresult);
 void machio_req_free(struct machio_req *req);
+void machio_req_free_later(struct machio_req *req);
 
 #endif /* _MACHIO_H */

@@ -14,35 +14,65 @@
 #include <linux/module.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
-#include <linux/wait_bit.h>
 #include <linux/workqueue.h>
 #include "machio.h"
 
 unsigned int machio_max_names = 4096;
+unsigned int machio_max_requests = 65536;
+unsigned int machio_max_pinned_pages = 16384;		/* 64 MiB of 4 KiB pages */
+unsigned int machio_max_pinned_total = 262144;		/* 1 GiB */
 struct workqueue_struct *machio_wq;
 
+/*
+ * No page may reach 2^21 pins (its reference count would wrap, pin.c):
+ * machio's pins together stay at half of that.
+ */
+#define MACHIO_PINNED_TOTAL_LIMIT	(1U << 20)
+#define MACHIO_MAX_REQUESTS_LIMIT	(1U << 20)
+
+/* Host and task names take two slots of every space. */
 static int machio_set_max_names(const char *val, const struct kernel_param *kp)
 {
-	unsigned int n;
-	int ret;
+	return param_set_uint_minmax(val, kp, 3, MACHIO_MAX_NAMES_LIMIT);
+}
 
-	ret = kstrtouint(val, 0, &n);
-	if (ret)
-		return ret;
-	/* Host and task names take two slots of every space. */
-	if (n < 3 || n > MACHIO_MAX_NAMES_LIMIT)
-		return -EINVAL;
-	*(unsigned int *)kp->arg = n;
-	return 0;
+static int machio_set_max_requests(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, MACHIO_MAX_REQUESTS_LIMIT);
+}
+
+static int machio_set_max_pinned(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, MACHIO_PINNED_TOTAL_LIMIT);
 }
 
 static const struct kernel_param_ops machio_max_names_ops = {
 	.set = machio_set_max_names,
 	.get = param_get_uint,
 };
+
+static const struct kernel_param_ops machio_max_requests_ops = {
+	.set = machio_set_max_requests,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops machio_max_pinned_ops = {
+	.set = machio_set_max_pinned,
+	.get = param_get_uint,
+};
+
 module_param_cb(max_names, &machio_max_names_ops, &machio_max_names, 0644);
 MODULE_PARM_DESC(max_names,
 		 "Names one name space may hold, host and task included (3..1048576, default 4096)");
+module_param_cb(max_requests, &machio_max_requests_ops, &machio_max_requests, 0644);
+MODULE_PARM_DESC(max_requests,
+		 "Requests one name space may have in flight or unreaped (1..1048576, default 65536)");
+module_param_cb(max_pinned_pages, &machio_max_pinned_ops, &machio_max_pinned_pages, 0644);
+MODULE_PARM_DESC(max_pinned_pages,
+		 "User pages one name space may have pinned for I/O at once (1..1048576, default 16384)");
+module_param_cb(max_pinned_total, &machio_max_pinned_ops, &machio_max_pinned_total, 0644);
+MODULE_PARM_DESC(max_pinned_total,
+		 "User pages all of machio may have pinned for I/O at once (1..1048576, default 262144)");
 
 static int machio_open(struct inode *inode, struct file *file)
 {
@@ -63,18 +93,20 @@ static int machio_release(struct inode *inode, struct file *file)
 	u32 cursor = 0;
 
 	/*
-	 * No ioctl can be running: it would hold a file reference.  Terminate
-	 * every queue (waiting for its I/O), then wait for the writes that
-	 * had no queue; only then can the space go.  Neither current nor its
-	 * mm may be used here: this can run at process exit or in a worker.
+	 * No ioctl can be running: it would hold a file reference.  Take
+	 * every object out of the table and terminate each queue without
+	 * waiting for the device: I/O still in flight drains in the
+	 * background, each request holding what it needs (its ports, the
+	 * space, through the space the module), and the last one to be
+	 * freed frees the space.  Neither current nor its mm may be used
+	 * here: this can run at process exit or in a worker.
 	 */
 	while ((port = machio_space_detach_next(space, &cursor))) {
 		if (port->kind == MACHIO_KIND_QUEUE)
-			machio_queue_terminate(machio_to_queue(port));
+			machio_queue_terminate(machio_to_queue(port), false);
 		machio_port_put(port);
 	}
-	wait_var_event(&space->nr_reqs, !atomic_read(&space->nr_reqs));
-	machio_space_destroy(space);
+	machio_space_put(space);
 	return 0;
 }
 
@@ -85,7 +117,8 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 	if (copy_from_user(&q, argp, sizeof(q)))
 		return -EFAULT;
 	if (q.abi_version || q.io_inband_max || q.features || q.host_name ||
-	    q.task_name || q.max_names || q.pad ||
+	    q.task_name || q.max_names || q.pad || q.max_requests ||
+	    q.nr_requests || q.max_pinned_pages || q.nr_pinned_pages ||
 	    memchr_inv(q.reserved, 0, sizeof(q.reserved)))
 		return -EINVAL;
 
@@ -95,8 +128,12 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 	q.host_name = space->host_name;
 	q.task_name = space->task_name;
 	q.max_names = READ_ONCE(machio_max_names);
+	q.max_requests = READ_ONCE(machio_max_requests);
+	q.nr_requests = atomic_read(&space->nr_reqs);
+	q.max_pinned_pages = READ_ONCE(machio_max_pinned_pages);
+	q.nr_pinned_pages = atomic_read(&space->nr_pinned);
 	q.features = MACHIO_FEAT_IO_DONE_QUEUE | MACHIO_FEAT_OOL_READ |
-		     MACHIO_FEAT_INBAND | MACHIO_FEAT_NOWAIT;
+		     MACHIO_FEAT_INBAND | MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS;
 	if (copy_to_user(argp, &q, sizeof(q)))
 		return -EFAULT;
 	return 0;
@@ -254,7 +291,10 @@ static int __init machio_init(void)
 {
 	int ret;
 
-	/* Discards and inband write steps; must make progress under reclaim. */
+	/*
+	 * Deferred completion steps, queued writes, discards; must make
+	 * progress under reclaim.
+	 */
 	machio_wq = alloc_workqueue("machio", WQ_MEM_RECLAIM, 0);
 	if (!machio_wq)
 		return -ENOMEM;

@@ -4,8 +4,8 @@
  *
  * Completions are appended in completion order from any context under
  * q->lock (no allocation: the record is the request itself) and wake one
- * exclusive waiter.  Everything that may sleep -- copying the result out,
- * unpinning and dirtying pages, unmapping -- happens in the waiter.
+ * exclusive waiter.  By then the request holds no pages; copying the
+ * result out and freeing the request happen in the waiter.
  */
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -30,7 +30,7 @@ int machio_queue_create(struct machio_space *space, u32 host, u32 *name)
 	if (ret)
 		return -EINVAL;	/* anything but the host name */
 
-	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	q = kzalloc(sizeof(*q), MACHIO_GFP);
 	if (!q)
 		return -ENOMEM;
 	machio_port_init(&q->port, MACHIO_KIND_QUEUE, machio_queue_free);
@@ -59,47 +59,53 @@ int machio_queue_begin(struct machio_queue *q)
 }
 
 /*
- * Queue a finished request.  Any context, O(1), never sleeps.  After a
- * terminate, the request still goes on the list: terminate discards it.
+ * Queue a finished request.  Any context, O(1), never sleeps.  Returns
+ * false, queueing nothing, once @q is terminated: the caller frees the
+ * request instead.
  */
-void machio_queue_post(struct machio_queue *q, struct machio_req *req)
+bool machio_queue_post(struct machio_queue *q, struct machio_req *req)
 {
 	unsigned long flags;
+	bool live;
 
 	spin_lock_irqsave(&q->lock, flags);
-	list_add_tail(&req->node, &q->done);
+	live = !q->dead;
+	if (live)
+		list_add_tail(&req->node, &q->done);
 	q->inflight--;
 	/*
 	 * One exclusive waiter, plus terminate if it is draining.  Still
-	 * under q->lock: once it is dropped, terminate may free the request
+	 * under q->lock: once it is dropped, a waiter may free the request
 	 * and with it the last reference to @q.
 	 */
 	wake_up(&q->wait);
 	spin_unlock_irqrestore(&q->lock, flags);
+	return live;
 }
 
 /*
- * Mark @q dead, wake every waiter (they return KERN_TERMINATED), wait for
- * the I/O in flight on it, and discard all results.
+ * Mark @q dead, wake every waiter (they return KERN_TERMINATED) and
+ * discard the results queued so far; requests still in flight are freed
+ * as they complete.  With @wait, then wait until none is in flight, so
+ * that no more I/O touches the caller's buffers -- killably, since a
+ * stalled device may take long: -EINTR if the caller is killed.
  */
-void machio_queue_terminate(struct machio_queue *q)
+int machio_queue_terminate(struct machio_queue *q, bool wait)
 {
 	struct machio_req *req, *tmp;
 	LIST_HEAD(discard);
 
 	spin_lock_irq(&q->lock);
 	q->dead = true;
+	list_splice_init(&q->done, &discard);
 	spin_unlock_irq(&q->lock);
 	wake_up_all(&q->wait);
 
-	/* Bios always complete (or time out), so this wait ends. */
-	wait_event(q->wait, READ_ONCE(q->inflight) == 0);
-
-	spin_lock_irq(&q->lock);
-	list_splice_init(&q->done, &discard);
-	spin_unlock_irq(&q->lock);
 	list_for_each_entry_safe(req, tmp, &discard, node)
 		machio_req_free(req);
+	if (wait && wait_event_killable(q->wait, READ_ONCE(q->inflight) == 0))
+		return -EINTR;
+	return 0;
 }
 
 int machio_queue_terminate_name(struct machio_space *space, u32 name)
@@ -113,7 +119,7 @@ int machio_queue_terminate_name(struct machio_space *space, u32 name)
 	/* Whoever turns the name dead does the terminate. */
 	ret = machio_name_kill(space, name, port);
 	if (!ret)
-		machio_queue_terminate(machio_to_queue(port));
+		ret = machio_queue_terminate(machio_to_queue(port), true);
 	machio_port_put(port);
 	return ret;
 }
@@ -193,7 +199,8 @@ int machio_queue_wait(struct machio_space *space, u32 name, u64 uresult)
 		ret = -EFAULT;
 		goto out;
 	}
-	req->delivered = true;
+	/* An out-of-line buffer is the caller's now, unless it failed. */
+	req->delivered = !res.qd_code;
 	machio_req_free(req);
 out:
 	machio_port_put(port);

@@ -12,6 +12,7 @@
  * name is deallocated concurrently.
  */
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "machio.h"
@@ -43,13 +44,15 @@ struct machio_space *machio_space_create(void)
 	struct machio_space *space;
 	int ret;
 
-	space = kzalloc(sizeof(*space), GFP_KERNEL);
+	space = kzalloc(sizeof(*space), MACHIO_GFP);
 	if (!space)
 		return NULL;
+	kref_init(&space->ref);
 	atomic_set(&space->nr_reqs, 0);
+	atomic_set(&space->nr_pinned, 0);
 	spin_lock_init(&space->lock);
 	space->table = kvcalloc(MACHIO_INITIAL_SLOTS, sizeof(*space->table),
-				GFP_KERNEL);
+				MACHIO_GFP);
 	if (!space->table)
 		goto err_free;
 	space->nr_slots = MACHIO_INITIAL_SLOTS;
@@ -61,6 +64,11 @@ struct machio_space *machio_space_create(void)
 					&space->task_name);
 	if (ret)
 		goto err_table;
+	/*
+	 * The space may outlive its file while its I/O drains; the module
+	 * must outlive it.  We run in open(), which holds a module reference.
+	 */
+	__module_get(THIS_MODULE);
 	return space;
 
 err_table:
@@ -70,11 +78,26 @@ err_free:
 	return NULL;
 }
 
-/* The caller has detached every port (machio_space_detach_next). */
-void machio_space_destroy(struct machio_space *space)
+/*
+ * The file and every request are gone; every port was detached at close
+ * (machio_space_detach_next).  Process context: at close, or in the work
+ * item that frees the last request, whose workqueue module exit flushes,
+ * so dropping the module reference last is safe.
+ */
+static void machio_space_release(struct kref *ref)
 {
+	struct machio_space *space = container_of(ref, struct machio_space, ref);
+
+	WARN_ON_ONCE(atomic_read(&space->nr_reqs) ||
+		     atomic_read(&space->nr_pinned));
 	kvfree(space->table);
 	kfree(space);
+	module_put(THIS_MODULE);
+}
+
+void machio_space_put(struct machio_space *space)
+{
+	kref_put(&space->ref, machio_space_release);
 }
 
 /*
@@ -90,7 +113,7 @@ static int machio_space_grow(struct machio_space *space)
 	want = min(space->nr_slots * 2, machio_max_names + 1);
 	spin_unlock(&space->lock);
 
-	bigger = kvcalloc(want, sizeof(*bigger), GFP_KERNEL);
+	bigger = kvcalloc(want, sizeof(*bigger), MACHIO_GFP);
 	if (!bigger)
 		return -ENOMEM;
 

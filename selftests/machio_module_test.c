@@ -68,7 +68,39 @@ TEST(query_reports_abi)
 	EXPECT_NE(q.host_name, q.task_name);
 	EXPECT_LE(3, q.max_names);
 	EXPECT_EQ(0, q.pad);
+	/* A fresh space: its bounds, and nothing in use. */
+	EXPECT_TRUE(q.features & MACHIO_FEAT_LIMITS);
+	EXPECT_EQ(65536, q.max_requests);
+	EXPECT_EQ(16384, q.max_pinned_pages);
+	EXPECT_EQ(0, q.nr_requests);
+	EXPECT_EQ(0, q.nr_pinned_pages);
 	close(fd);
+}
+
+/* The bounds are module parameters, each with its range. */
+TEST(limit_parameters_are_range_checked)
+{
+	static const char *const params[] = {
+		"max_requests", "max_pinned_pages", "max_pinned_total",
+	};
+	char path[96], old[32] = {};
+	unsigned int i;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root");
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		int fd;
+
+		snprintf(path, sizeof(path), "/sys/module/machio/parameters/%s", params[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		ASSERT_LT(0, read(fd, old, sizeof(old) - 1));
+		close(fd);
+		EXPECT_EQ(-EINVAL, write_file(path, "0"));
+		EXPECT_EQ(-EINVAL, write_file(path, "1048577"));
+		EXPECT_EQ(0, write_file(path, "1048576"));
+		EXPECT_EQ(0, write_file(path, old));
+	}
 }
 
 TEST(unknown_ioctl_is_enotty)
@@ -90,7 +122,14 @@ TEST(nonzero_reserved_is_einval)
 	int fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
-	q.reserved[3] = 1;
+	q.reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, machio_ioctl(fd, MACHIO_IOC_QUERY, &q));
+	/* The bounds and usage are output only. */
+	memset(&q, 0, sizeof(q));
+	q.nr_pinned_pages = 1;
+	EXPECT_EQ(-EINVAL, machio_ioctl(fd, MACHIO_IOC_QUERY, &q));
+	memset(&q, 0, sizeof(q));
+	q.max_requests = 1;
 	EXPECT_EQ(-EINVAL, machio_ioctl(fd, MACHIO_IOC_QUERY, &q));
 	memset(&q, 0, sizeof(q));
 	q.pad = 1;

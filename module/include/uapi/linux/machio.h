@@ -10,7 +10,8 @@
  * Errors are negative errnos; the library maps them to Mach codes:
  *   EINVAL    -> KERN_INVALID_ARGUMENT   (bad name, bad host, bad field)
  *   ENOSPC    -> KERN_RESOURCE_SHORTAGE  (name space full)
- *   ENOMEM    -> KERN_RESOURCE_SHORTAGE
+ *   ENOMEM    -> KERN_RESOURCE_SHORTAGE  (also: the memory cgroup is full)
+ *   EAGAIN    -> KERN_RESOURCE_SHORTAGE  (a request or pin bound reached)
  *   ESHUTDOWN -> KERN_TERMINATED         (queue terminated / stale name)
  *   EINTR     -> KERN_ABORTED            (signal during a wait)
  *   EFAULT    -> KERN_INVALID_ADDRESS    (KERN_INVALID_ARGUMENT for a wait)
@@ -30,6 +31,7 @@
 #define MACHIO_FEAT_OOL_READ		(1ULL << 1)	/* device_read_async */
 #define MACHIO_FEAT_INBAND		(1ULL << 2)	/* *_inband variants */
 #define MACHIO_FEAT_NOWAIT		(1ULL << 3)	/* D_NOWAIT honoured */
+#define MACHIO_FEAT_LIMITS		(1ULL << 4)	/* query reports bounds */
 
 /* Mach port names: index << 8 | generation; never 0 nor ~0. */
 #define MACHIO_PORT_NULL	0U
@@ -70,8 +72,9 @@
 #define MACHIO_IO_INBAND_MAX	128
 
 /*
- * MACHIO_IOC_QUERY: ABI version, features, and the names of the host and
- * task ports of the caller's name space.  All input fields must be zero.
+ * MACHIO_IOC_QUERY: ABI version, features, the names of the host and
+ * task ports of the caller's name space, and its bounds and usage
+ * (MACHIO_FEAT_LIMITS).  All input fields must be zero.
  */
 struct machio_query {
 	__u32 abi_version;	/* out */
@@ -81,7 +84,11 @@ struct machio_query {
 	__u32 task_name;	/* out: mach_task_self() */
 	__u32 max_names;	/* out: name space limit */
 	__u32 pad;		/* must be zero */
-	__u64 reserved[4];	/* must be zero */
+	__u32 max_requests;	/* out: requests not yet freed, at most */
+	__u32 nr_requests;	/* out: requests in flight or unreaped now */
+	__u32 max_pinned_pages;	/* out: user pages pinned at once, at most */
+	__u32 nr_pinned_pages;	/* out: user pages pinned now */
+	__u64 reserved[2];	/* must be zero */
 };
 
 /* MACHIO_IOC_QUEUE_CREATE: io_done_queue_create(host, &queue). */
