@@ -136,7 +136,7 @@ int machio_wlock_acquire(struct machio_disk *d, struct machio_wlock *wl,
 	wl->fast = false;
 	if (!wl->rmw) {
 		atomic_inc(&d->fast);
-		smp_mb__after_atomic();
+		smp_mb__after_atomic();	/* pairs with the smp_mb() below */
 		if (!READ_ONCE(d->nr_rmw)) {
 			wl->fast = true;
 			return 0;

@@ -115,8 +115,7 @@ static void machio_req_post(struct machio_req *req, bool may_sleep)
 /* The last step of completion: nothing of the device is held after it. */
 static void machio_req_done(struct machio_req *req, bool may_sleep)
 {
-	kfree(req->kbuf);
-	req->kbuf = NULL;
+	machio_req_free_kbuf(req);
 	if (req->wlocked) {
 		req->wlocked = false;
 		machio_wlock_release(req->dev->disk, &req->wlock);
@@ -346,9 +345,9 @@ static int machio_req_prepare(struct machio_req *req, s32 count)
 			return MACHIO_D_INVALID_SIZE;
 		req->count = count;
 		req->io_len = lbs;
-		req->kbuf = kzalloc(lbs, MACHIO_GFP);
-		if (!req->kbuf)
-			return MACHIO_D_NO_MEMORY;
+		ret = machio_req_alloc_kbuf(req, lbs);
+		if (ret)
+			return ret == -ENOMEM ? MACHIO_D_NO_MEMORY : ret;
 		req->rmw_reading = write;
 		return 0;
 	}
@@ -478,7 +477,7 @@ int machio_submit(struct machio_space *space,
 		ret = -EAGAIN;
 		goto err_count;
 	}
-	req = kzalloc(sizeof(*req), MACHIO_GFP);
+	req = kmem_cache_zalloc(machio_req_cache, MACHIO_GFP);
 	if (!req) {
 		ret = -ENOMEM;
 		goto err_count;
@@ -627,11 +626,11 @@ void machio_req_free(struct machio_req *req)
 		}
 		mmdrop(req->mm);
 	}
-	kfree(req->kbuf);
+	machio_req_free_kbuf(req);
 	if (req->queue)
 		machio_port_put(&req->queue->port);
 	machio_port_put(&req->dev->port);
-	kfree(req);
+	kmem_cache_free(machio_req_cache, req);
 	atomic_dec(&space->nr_reqs);
 	machio_space_put(space);
 }

@@ -61,7 +61,7 @@ struct machio_entry {
 struct machio_space {
 	struct kref ref;
 	atomic_t nr_reqs;		/* requests not yet freed */
-	atomic_t nr_pinned;		/* user pages pinned by its requests */
+	atomic_t nr_pinned;		/* pages its I/O in flight holds (pin.c) */
 	spinlock_t lock;		/* protects the name table */
 	struct machio_entry *table;	/* [0] unused: no name has index 0 */
 	u32 nr_slots;
@@ -76,6 +76,7 @@ extern unsigned int machio_max_requests;
 extern unsigned int machio_max_pinned_pages;
 extern unsigned int machio_max_pinned_total;
 extern struct workqueue_struct *machio_wq;
+extern struct kmem_cache *machio_req_cache;
 
 struct machio_space *machio_space_create(void);
 void machio_space_put(struct machio_space *space);
@@ -221,6 +222,10 @@ int machio_wlock_acquire(struct machio_disk *d, struct machio_wlock *wl,
 void machio_wlock_release(struct machio_disk *d, struct machio_wlock *wl);
 
 /* pin.c */
+int machio_pin_charge(struct machio_space *space, unsigned int nr);
+void machio_pin_uncharge(struct machio_space *space, unsigned int nr);
+int machio_req_alloc_kbuf(struct machio_req *req, unsigned int len);
+void machio_req_free_kbuf(struct machio_req *req);
 int machio_req_pin(struct machio_req *req, bool write);
 bool machio_req_pages_releasable(const struct machio_req *req);
 void machio_req_unpin(struct machio_req *req, bool may_sleep);

@@ -22,6 +22,7 @@ unsigned int machio_max_requests = 65536;
 unsigned int machio_max_pinned_pages = 16384;		/* 64 MiB of 4 KiB pages */
 unsigned int machio_max_pinned_total = 262144;		/* 1 GiB */
 struct workqueue_struct *machio_wq;
+struct kmem_cache *machio_req_cache;
 
 /*
  * No page may reach 2^21 pins (its reference count would wrap, pin.c):
@@ -298,13 +299,27 @@ static int __init machio_init(void)
 	machio_wq = alloc_workqueue("machio", WQ_MEM_RECLAIM, 0);
 	if (!machio_wq)
 		return -ENOMEM;
+	/*
+	 * Charged to the submitter's memory cgroup, like every request byte;
+	 * inband write data is copied from user space straight into @inband.
+	 */
+	machio_req_cache = KMEM_CACHE_USERCOPY(machio_req, SLAB_ACCOUNT, inband);
+	if (!machio_req_cache) {
+		ret = -ENOMEM;
+		goto err_wq;
+	}
 	ret = misc_register(&machio_misc);
 	if (ret) {
 		pr_err("cannot register /dev/machio: %d\n", ret);
-		destroy_workqueue(machio_wq);
-		return ret;
+		goto err_cache;
 	}
 	return 0;
+
+err_cache:
+	kmem_cache_destroy(machio_req_cache);
+err_wq:
+	destroy_workqueue(machio_wq);
+	return ret;
 }
 
 static void __exit machio_exit(void)
@@ -312,6 +327,7 @@ static void __exit machio_exit(void)
 	misc_deregister(&machio_misc);
 	/* Flushes: no work item still runs module code after this. */
 	destroy_workqueue(machio_wq);
+	kmem_cache_destroy(machio_req_cache);
 }
 
 module_init(machio_init);

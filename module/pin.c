@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Pinned user pages: the one place that pins, charges and releases them.
+ * Memory held for I/O in flight: pinned user pages, and the one-block
+ * kernel buffers of inband requests (each counted as a page).  The one
+ * place that pins, charges and releases them.
  *
  * A request pins its buffer only for as long as the device works on it,
  * like the block layer's own direct I/O: the pages are pinned in the
@@ -30,7 +32,7 @@
 static atomic_long_t machio_pinned_total = ATOMIC_LONG_INIT(0);
 
 /* Reserve @nr pages of pin budget for @space; -EAGAIN past a bound. */
-static int machio_pin_charge(struct machio_space *space, unsigned int nr)
+int machio_pin_charge(struct machio_space *space, unsigned int nr)
 {
 	if (nr > READ_ONCE(machio_max_pinned_pages))
 		return -EAGAIN;
@@ -50,7 +52,7 @@ undo_space:
 }
 
 /* Any context. */
-static void machio_pin_uncharge(struct machio_space *space, unsigned int nr)
+void machio_pin_uncharge(struct machio_space *space, unsigned int nr)
 {
 	atomic_long_sub(nr, &machio_pinned_total);
 	atomic_sub(nr, &space->nr_pinned);
@@ -142,4 +144,33 @@ void machio_req_unpin(struct machio_req *req, bool may_sleep)
 	kvfree(req->pages);
 	req->pages = NULL;
 	req->nr_pages = 0;
+}
+
+/*
+ * The kernel buffer of an inband request: one logical block (at most a
+ * page; kmalloc aligns a power-of-two size to itself, so it is one DMA
+ * segment), charged as one page.  -EAGAIN past a bound, or -ENOMEM.
+ */
+int machio_req_alloc_kbuf(struct machio_req *req, unsigned int len)
+{
+	int ret = machio_pin_charge(req->space, 1);
+
+	if (ret)
+		return ret;
+	req->kbuf = kzalloc(len, MACHIO_GFP);
+	if (!req->kbuf) {
+		machio_pin_uncharge(req->space, 1);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Any context. */
+void machio_req_free_kbuf(struct machio_req *req)
+{
+	if (!req->kbuf)
+		return;
+	kfree(req->kbuf);
+	req->kbuf = NULL;
+	machio_pin_uncharge(req->space, 1);
 }
