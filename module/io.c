@@ -385,6 +385,10 @@ static s32 machio_req_sync_cache(struct machio_req *req)
 
 	if (!mapping->nrpages)
 		return 0;
+	/* Writing back or dropping cached pages would block, as for O_DIRECT. */
+	if ((req->mode & MACHIO_D_NOWAIT) &&
+	    filemap_range_has_page(mapping, req->pos, end))
+		return MACHIO_D_WOULD_BLOCK;
 	if (filemap_write_and_wait_range(mapping, req->pos, end))
 		return MACHIO_D_IO_ERROR;
 	/*

@@ -218,6 +218,33 @@ struct disk {
 	__u32 dev[NSPACES];
 };
 
+/*
+ * D_NOWAIT: writing back or dropping cached pages of the range would
+ * block, so the request completes D_WOULD_BLOCK and moves nothing, as an
+ * O_DIRECT RWF_NOWAIT request gets EAGAIN.  Without cached pages it goes.
+ */
+TEST_F(cache, nowait_with_cached_pages_would_block)
+{
+	struct machio_io_done_result res;
+
+	ASSERT_EQ(PG, pwrite(self->dfd, self->q, PG, PC_OFF));
+	ASSERT_EQ(PG, pwrite(self->bfd, self->p, PG, PC_OFF));
+	ASSERT_EQ(0, mio_submit(self->mfd, MACHIO_OP_WRITE, self->dev, self->queue, 1,
+				MACHIO_D_NOWAIT, PC_OFF / BS, PG, self->buf));
+	ASSERT_EQ(0, wait_ms(self->mfd, self->queue, &res, WAIT_MS));
+	EXPECT_EQ(MACHIO_D_WOULD_BLOCK, res.qd_code);
+	EXPECT_EQ(0, res.qd_count);
+
+	/* Written back and dropped: nothing cached, so NOWAIT goes through. */
+	ASSERT_EQ(0, fsync(self->bfd));
+	ASSERT_EQ(0, ioctl(self->bfd, BLKFLSBUF, 0));
+	ASSERT_EQ(0, mio_submit(self->mfd, MACHIO_OP_READ_OVERWRITE, self->dev, self->queue, 2,
+				MACHIO_D_NOWAIT, PC_OFF / BS, PG, self->buf));
+	ASSERT_EQ(0, wait_ms(self->mfd, self->queue, &res, WAIT_MS));
+	EXPECT_EQ(MACHIO_KERN_SUCCESS, res.qd_code);
+	EXPECT_EQ(0, memcmp(self->p, self->buf, PG));
+}
+
 FIXTURE(disk) {
 	struct disk d;
 };
@@ -542,6 +569,51 @@ TEST_F(disk, plain_write_after_inband_write_is_ordered)
  * machio, an O_DIRECT read after an O_DIRECT write saw the old block
  * 10 times out of 10 here.)
  */
+/*
+ * A D_NOWAIT write that would have to wait for an inband write to its
+ * block completes D_WOULD_BLOCK and writes nothing; one to another block
+ * does not conflict and goes through.
+ */
+TEST_F(disk, nowait_write_behind_inband_write_would_block)
+{
+	static const char *const attrs[] = { SLOW_ATTRS, NULL };
+	struct disk *d = &self->d;
+	unsigned char *wbuf = aligned_buf(BS, PG), *block = aligned_buf(BS, PG);
+	struct machio_io_done_result res;
+	unsigned char ibuf[64];
+
+	ASSERT_NE(NULL, wbuf);
+	ASSERT_NE(NULL, block);
+	disk_open(_metadata, d, attrs);
+	memset(block, '.', BS);
+	ASSERT_EQ(BS, pwrite(d->bfd, block, BS, 0));
+	memset(ibuf, 'I', sizeof(ibuf));
+	memset(wbuf, 'W', BS);
+
+	ASSERT_EQ(0, mio_submit(d->mfd[0], MACHIO_OP_WRITE_INBAND, d->dev[0],
+				d->queue[0], 1, 0, 0, sizeof(ibuf), ibuf));
+	ASSERT_EQ(0, mio_submit(d->mfd[1], MACHIO_OP_WRITE, d->dev[1],
+				d->queue[1], 2, MACHIO_D_NOWAIT, 0, BS, wbuf));
+	ASSERT_EQ(0, wait_ms(d->mfd[1], d->queue[1], &res, WAIT_MS));
+	EXPECT_EQ(2, res.qd_reqid);
+	EXPECT_EQ(MACHIO_D_WOULD_BLOCK, res.qd_code);
+	EXPECT_EQ(0, res.qd_count);
+	ASSERT_EQ(0, mio_submit(d->mfd[1], MACHIO_OP_WRITE, d->dev[1],
+				d->queue[1], 3, MACHIO_D_NOWAIT, 8, BS, wbuf));
+	ASSERT_EQ(0, wait_ms(d->mfd[1], d->queue[1], &res, WAIT_MS));
+	EXPECT_EQ(3, res.qd_reqid);
+	EXPECT_EQ(MACHIO_KERN_SUCCESS, res.qd_code);
+	ASSERT_EQ(0, wait_ms(d->mfd[0], d->queue[0], &res, WAIT_MS));
+	EXPECT_EQ(MACHIO_KERN_SUCCESS, res.qd_code);
+
+	/* Block 0 has the inband write and nothing of the refused one. */
+	ASSERT_EQ(BS, pread(d->bfd, block, BS, 0));
+	EXPECT_EQ(0, memcmp(block, ibuf, sizeof(ibuf)));
+	EXPECT_EQ('.', block[BS - 1]);
+	free(wbuf);
+	free(block);
+}
+
 TEST_F(disk, inband_write_after_plain_write_is_ordered)
 {
 	static const char *const attrs[] = { SLOW_ATTRS, "mbps=1", NULL };
