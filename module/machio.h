@@ -236,6 +236,9 @@ int machio_device_open(struct machio_space *space,
 int machio_device_status(struct machio_space *space,
 			 struct machio_device_status *arg);
 
+/* ioctl.c */
+long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
 /* io.c */
 int machio_submit(struct machio_space *space,
 		  const struct machio_io_request *arg);

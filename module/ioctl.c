@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctl interface: one handler per command, each copying its fixed
+ * argument structure in, checking that input-only and reserved fields are
+ * zero, calling into the object files, and copying results out; and the
+ * table that dispatches commands to them.
+ */
+#include <linux/fs.h>
+#include <linux/nospec.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include "machio.h"
+
+static long machio_ioc_query(struct machio_space *space, void __user *argp)
+{
+	struct machio_query q;
+
+	if (copy_from_user(&q, argp, sizeof(q)))
+		return -EFAULT;
+	if (q.abi_version || q.io_inband_max || q.features || q.host_name ||
+	    q.task_name || q.max_names || q.pad || q.max_requests ||
+	    q.nr_requests || q.max_pinned_pages || q.nr_pinned_pages ||
+	    memchr_inv(q.reserved, 0, sizeof(q.reserved)))
+		return -EINVAL;
+
+	memset(&q, 0, sizeof(q));
+	q.abi_version = MACHIO_ABI_VERSION;
+	q.io_inband_max = MACHIO_IO_INBAND_MAX;
+	q.host_name = space->host_name;
+	q.task_name = space->task_name;
+	q.max_names = READ_ONCE(machio_max_names);
+	q.max_requests = READ_ONCE(machio_max_requests);
+	q.nr_requests = atomic_read(&space->nr_reqs);
+	q.max_pinned_pages = READ_ONCE(machio_max_pinned_pages);
+	q.nr_pinned_pages = atomic_read(&space->nr_pinned);
+	q.features = MACHIO_FEAT_IO_DONE_QUEUE | MACHIO_FEAT_OOL_READ |
+		     MACHIO_FEAT_INBAND | MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS;
+	if (copy_to_user(argp, &q, sizeof(q)))
+		return -EFAULT;
+	return 0;
+}
+
+static long machio_ioc_queue_create(struct machio_space *space,
+				    void __user *argp)
+{
+	struct machio_queue_create a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.queue || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	ret = machio_queue_create(space, a.host, &a.queue);
+	if (ret)
+		return ret;
+	/*
+	 * The name is live already; if the caller cannot learn it, it is
+	 * lost to it until close -- as with any Mach right whose reply is lost.
+	 */
+	if (copy_to_user(argp, &a, sizeof(a)))
+		return -EFAULT;
+	return 0;
+}
+
+static long machio_ioc_queue_terminate(struct machio_space *space,
+				       void __user *argp)
+{
+	struct machio_queue_terminate a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.pad || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	return machio_queue_terminate_name(space, a.queue);
+}
+
+static long machio_ioc_queue_wait(struct machio_space *space, void __user *argp)
+{
+	struct machio_queue_wait a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	return machio_queue_wait(space, a.queue, a.result);
+}
+
+static long machio_ioc_device_open(struct machio_space *space,
+				   void __user *argp)
+{
+	struct machio_device_open a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.device || a.block_size || a.size ||
+	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	ret = machio_device_open(space, &a);
+	if (ret)
+		return ret;
+	if (copy_to_user(argp, &a, sizeof(a))) {
+		machio_name_deallocate(space, a.device);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long machio_ioc_device_status(struct machio_space *space,
+				     void __user *argp)
+{
+	struct machio_device_status a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.block_size || a.size || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	ret = machio_device_status(space, &a);
+	if (ret)
+		return ret;
+	if (copy_to_user(argp, &a, sizeof(a)))
+		return -EFAULT;
+	return 0;
+}
+
+static long machio_ioc_port_deallocate(struct machio_space *space,
+				       void __user *argp)
+{
+	struct machio_port_deallocate a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.pad || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	return machio_name_deallocate(space, a.name);
+}
+
+static long machio_ioc_submit(struct machio_space *space, void __user *argp)
+{
+	struct machio_io_request a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	return machio_submit(space, &a);
+}
+
+/*
+ * Every command: its number, its full code (which carries the argument's
+ * size and direction, so a caller built against another layout gets
+ * ENOTTY) and its handler.  Indexed by _IOC_NR, as io_uring/opdef.c
+ * indexes its opcodes.
+ */
+struct machio_ioctl_def {
+	unsigned int cmd;
+	long (*handler)(struct machio_space *space, void __user *argp);
+};
+
+static const struct machio_ioctl_def machio_ioctls[] = {
+	[_IOC_NR(MACHIO_IOC_QUERY)] = { MACHIO_IOC_QUERY, machio_ioc_query },
+	[_IOC_NR(MACHIO_IOC_QUEUE_CREATE)] = { MACHIO_IOC_QUEUE_CREATE, machio_ioc_queue_create },
+	[_IOC_NR(MACHIO_IOC_QUEUE_TERMINATE)] = { MACHIO_IOC_QUEUE_TERMINATE, machio_ioc_queue_terminate },
+	[_IOC_NR(MACHIO_IOC_QUEUE_WAIT)] = { MACHIO_IOC_QUEUE_WAIT, machio_ioc_queue_wait },
+	[_IOC_NR(MACHIO_IOC_DEVICE_OPEN)] = { MACHIO_IOC_DEVICE_OPEN, machio_ioc_device_open },
+	[_IOC_NR(MACHIO_IOC_DEVICE_STATUS)] = { MACHIO_IOC_DEVICE_STATUS, machio_ioc_device_status },
+	[_IOC_NR(MACHIO_IOC_PORT_DEALLOCATE)] = { MACHIO_IOC_PORT_DEALLOCATE, machio_ioc_port_deallocate },
+	[_IOC_NR(MACHIO_IOC_SUBMIT)] = { MACHIO_IOC_SUBMIT, machio_ioc_submit },
+};
+
+long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	unsigned int nr = _IOC_NR(cmd);
+
+	if (_IOC_TYPE(cmd) != MACHIO_IOC_MAGIC || nr >= ARRAY_SIZE(machio_ioctls))
+		return -ENOTTY;
+	nr = array_index_nospec(nr, ARRAY_SIZE(machio_ioctls));
+	if (!machio_ioctls[nr].handler || machio_ioctls[nr].cmd != cmd)
+		return -ENOTTY;
+	return machio_ioctls[nr].handler(file->private_data, (void __user *)arg);
+}
