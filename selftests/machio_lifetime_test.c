@@ -8,8 +8,10 @@
 #include "kselftest_harness.h"
 #include "machio_test.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -207,6 +209,345 @@ TEST_F(slow, forked_child_shares_the_space)
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	close(mfd);
 	close(bfd);
+}
+
+/*
+ * A disk that keeps I/O in flight for seconds: null_blk throttled to
+ * 1 MiB/s, which it enforces per 20 ms tick, so 16 KiB requests complete
+ * one per tick, 50 a second.  Each child below queues STUCK_REQS of them
+ * (all three together about 18 s of I/O), so none of its I/O can be done
+ * before 6 s have passed.  A throttle rather than completion_nsec: a disk
+ * whose every request takes seconds would already take minutes in
+ * power=1, whose partition scan reads sector 0 once per partition parser
+ * (each read failing by the block layer's 30 s timeout), and only 6.1
+ * could skip that scan (zoned disks).
+ */
+#define STUCK_REQ (16 * 1024)
+#define STUCK_REQS 300
+/* Deadline for the drain: twice what it should take, for a slow VM. */
+#define DRAIN_MS 40000
+#define NR_STUCK_KIDS 3
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* waitpid() bounded by @ms: @pid once reaped, 0 if still running, -errno. */
+static pid_t waitpid_ms(pid_t pid, int *status, int ms)
+{
+	double end = now_ms() + ms;
+	pid_t ret;
+
+	for (;;) {
+		ret = waitpid(pid, status, WNOHANG);
+		if (ret)
+			return ret < 0 ? -errno : ret;
+		if (now_ms() >= end)
+			return 0;
+		sleep_ms(5);
+	}
+}
+
+/* Read exactly @len bytes from @fd within @ms: 0, -ETIMEDOUT or -EPIPE. */
+static int read_ms(int fd, void *buf, size_t len, int ms)
+{
+	double end = now_ms() + ms;
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int left = end - now_ms();
+
+		if (left <= 0 || poll(&p, 1, left) == 0)
+			return -ETIMEDOUT;
+		n = read(fd, (char *)buf + got, len - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EPIPE;
+		got += n;
+	}
+	return 0;
+}
+
+/* The state letter of /proc/@pid/stat (R, S, D, Z...), or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], line[512], *paren;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	line[n] = 0;
+	paren = strrchr(line, ')');
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+static int delete_machio(void)
+{
+	return syscall(SYS_delete_module, "machio", O_NONBLOCK) ? -errno : 0;
+}
+
+/* As machio_module_test: so that later tests still find /dev/machio. */
+static int load_machio(const char *ko)
+{
+	int fd = open(ko, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+static const char *module_control(void)
+{
+	const char *ko = getenv("MACHIO_KO");
+
+	return ko && *ko && geteuid() == 0 ? ko : NULL;
+}
+
+/*
+ * STUCK_REQS reads and writes of STUCK_REQ bytes from @buf, into
+ * @queue but for every fourth write: most of them wait for the throttle.
+ */
+static int submit_stuck(int mfd, __u32 dev, __u32 queue, unsigned char *buf, int base)
+{
+	static const __u32 ops[] = {
+		MACHIO_OP_READ_OVERWRITE, MACHIO_OP_WRITE, MACHIO_OP_READ, MACHIO_OP_WRITE
+	};
+	int i, ret = 0;
+
+	for (i = 0; i < STUCK_REQS && !ret; i++) {
+		__u32 op = ops[i % 4];
+
+		ret = mio_submit(mfd, op, dev, i % 4 == 3 ? MACHIO_PORT_NULL : queue, i, 0,
+				 base + i * (STUCK_REQ / BS), STUCK_REQ,
+				 op == MACHIO_OP_READ ? NULL : buf + (size_t)i * STUCK_REQ);
+	}
+	return ret;
+}
+
+FIXTURE(stuck) {
+	struct nullb nb;
+	unsigned char *buf;
+	pid_t kids[NR_STUCK_KIDS];
+};
+
+FIXTURE_SETUP(stuck)
+{
+	/* No scheduler: it would allow only 256 requests, then block submit. */
+	static const char *const attrs[] = {
+		"irqmode=1", "mbps=1", "hw_queue_depth=1024", "no_sched=1", NULL
+	};
+
+	ASSERT_EQ(0, nullb_create(&self->nb, "stuck", attrs));
+	self->buf = aligned_buf((size_t)STUCK_REQS * STUCK_REQ, 4096);
+	ASSERT_NE(NULL, self->buf);
+	memset(self->buf, 0x5a, (size_t)STUCK_REQS * STUCK_REQ);
+}
+
+FIXTURE_TEARDOWN(stuck)
+{
+	const char *ko = module_control();
+	int i, status;
+
+	/* After a failed assertion: nobody may outlive the test. */
+	for (i = 0; i < NR_STUCK_KIDS; i++) {
+		if (self->kids[i] <= 0)
+			continue;
+		kill(self->kids[i], SIGKILL);
+		waitpid_ms(self->kids[i], &status, DRAIN_MS);
+	}
+	if (ko && access(MACHIO_DEV, F_OK))
+		load_machio(ko);
+	nullb_destroy(&self->nb);
+	free(self->buf);
+}
+
+/*
+ * A child with a space, a queue and a device on the stuck disk and I/O in
+ * flight.  It writes 'r' to @fd once everything is submitted, then: closes
+ * the space and reports how long close() took (how 0); exits (how 1); or
+ * blocks in io_done_queue_terminate (how 2), with a SIGUSR1 handler that
+ * does not restart, reporting terminate's result should it ever return.
+ */
+enum { KID_CLOSE, KID_EXIT, KID_TERMINATE };
+
+static void sigusr1_noop(int sig)
+{
+}
+
+static void stuck_child(struct nullb *nb, unsigned char *buf, int fd, int how)
+{
+	struct sigaction sa = { .sa_handler = sigusr1_noop };	/* no SA_RESTART */
+	__u32 queue, dev;
+	int mfd, bfd, ret;
+	double t0;
+
+	if (sigaction(SIGUSR1, &sa, NULL) || open_all(nb, &mfd, &bfd, &queue, &dev) ||
+	    submit_stuck(mfd, dev, queue, buf, 40000 * how))
+		_exit(10);
+	close(bfd);
+	if (write(fd, "r", 1) != 1)
+		_exit(11);
+	switch (how) {
+	case KID_CLOSE:
+		t0 = now_ms();
+		close(mfd);
+		ret = now_ms() - t0;
+		break;
+	case KID_EXIT:
+		_exit(0);
+	default:
+		ret = mio_terminate(mfd, queue);
+		break;
+	}
+	_exit(write(fd, &ret, sizeof(ret)) == sizeof(ret) ? 0 : 12);
+}
+
+/*
+ * With no process left holding /dev/machio, the bios still in flight keep
+ * the module: rmmod is refused until they are done, then succeeds.  The
+ * module is loaded again for the tests after this one.  Children not yet
+ * reaped (the old module makes them wait for the device) are reaped here,
+ * by @drain_end.
+ */
+static void rmmod_waits_for_bios(struct __test_metadata *_metadata, FIXTURE_DATA(stuck) *self,
+				 double drain_end)
+{
+	const char *ko = module_control();
+	bool unloaded = false;
+	int i, ret = 0, status, fd, alive;
+
+	if (ko) {
+		ret = delete_machio();
+		EXPECT_EQ(-EWOULDBLOCK, ret)
+			TH_LOG("rmmod must be refused while the bios are in flight");
+		unloaded = !ret;
+	}
+	for (;;) {
+		alive = 0;
+		for (i = 0; i < NR_STUCK_KIDS; i++) {
+			if (self->kids[i] > 0 && waitpid(self->kids[i], &status, WNOHANG))
+				self->kids[i] = 0;
+			alive += self->kids[i] > 0;
+		}
+		ret = 0;
+		if (!alive && ko && !unloaded) {
+			ret = delete_machio();
+			unloaded = !ret;
+		}
+		if (!alive && (!ko || unloaded))
+			break;
+		/* Refused (EWOULDBLOCK, or EBUSY): the I/O is still draining. */
+		if ((ret && ret != -EWOULDBLOCK && ret != -EBUSY) || now_ms() >= drain_end)
+			break;
+		sleep_ms(100);
+	}
+	ASSERT_EQ(0, alive) TH_LOG("%d children still alive %d ms after submitting", alive,
+				   DRAIN_MS);
+	if (!ko)
+		return;
+	ASSERT_TRUE(unloaded) TH_LOG("rmmod: %d, %d ms after submitting", ret, DRAIN_MS);
+	TH_LOG("rmmod refused until %.0f ms after submitting",
+	       now_ms() - (drain_end - DRAIN_MS));
+	EXPECT_NE(0, access(MACHIO_DEV, F_OK));
+	ASSERT_EQ(0, load_machio(ko));
+	fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	close(fd);
+}
+
+/*
+ * Issue 6: close() of /dev/machio, process exit and SIGKILL of a process
+ * blocked in io_done_queue_terminate return at once, I/O in flight or not;
+ * a non-fatal signal does not interrupt terminate.  One disk and one
+ * drain for all three.
+ */
+TEST_F_TIMEOUT(stuck, close_exit_and_kill_in_terminate_return_at_once, 120)
+{
+	int pipes[NR_STUCK_KIDS][2], i, ret, ms, status;
+	double drain_end, t0;
+	char c;
+
+	for (i = 0; i < NR_STUCK_KIDS; i++) {
+		ASSERT_EQ(0, pipe2(pipes[i], O_CLOEXEC));
+		self->kids[i] = fork();
+		ASSERT_LE(0, self->kids[i]);
+		if (self->kids[i] == 0) {
+			close(pipes[i][0]);
+			stuck_child(&self->nb, self->buf, pipes[i][1], i);
+		}
+		close(pipes[i][1]);
+	}
+	for (i = 0; i < NR_STUCK_KIDS; i++)
+		ASSERT_EQ(0, read_ms(pipes[i][0], &c, 1, 10000)) TH_LOG("child %d not ready", i);
+	drain_end = now_ms() + DRAIN_MS;
+
+	/* b: a process with I/O in flight exits without waiting for it... */
+	ret = waitpid_ms(self->kids[KID_EXIT], &status, 1000);
+	EXPECT_EQ(self->kids[KID_EXIT], ret)
+		TH_LOG("process exit still blocked after 1 s: it waits for the device");
+	if (ret == self->kids[KID_EXIT]) {
+		self->kids[KID_EXIT] = 0;
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("status %#x", status);
+	}
+
+	/* ... and close() returns at once. */
+	ret = read_ms(pipes[KID_CLOSE][0], &ms, sizeof(ms), 1000);
+	EXPECT_EQ(0, ret) TH_LOG("close() of /dev/machio still blocked after 1 s");
+	if (!ret) {
+		EXPECT_GT(1000, ms) TH_LOG("close() took %d ms", ms);
+		ret = waitpid_ms(self->kids[KID_CLOSE], &status, 1000);
+		EXPECT_EQ(self->kids[KID_CLOSE], ret);
+		if (ret == self->kids[KID_CLOSE]) {
+			self->kids[KID_CLOSE] = 0;
+			EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+				TH_LOG("status %#x", status);
+		}
+	}
+
+	/* a: terminate waits, and SIGUSR1 does not interrupt it... */
+	sleep_ms(300);
+	c = proc_state(self->kids[KID_TERMINATE]);
+	EXPECT_TRUE(c == 'D' || c == 'S') TH_LOG("terminate child in state '%c'", c ? c : '?');
+	ASSERT_EQ(0, kill(self->kids[KID_TERMINATE], SIGUSR1));
+	ms = 0;
+	EXPECT_EQ(-ETIMEDOUT, read_ms(pipes[KID_TERMINATE][0], &ms, sizeof(ms), 200))
+		TH_LOG("terminate returned (%d) on SIGUSR1", ms);
+	EXPECT_EQ(0, waitpid(self->kids[KID_TERMINATE], &status, WNOHANG));
+
+	/* ... but SIGKILL ends it at once. */
+	ASSERT_EQ(0, kill(self->kids[KID_TERMINATE], SIGKILL));
+	t0 = now_ms();
+	ret = waitpid_ms(self->kids[KID_TERMINATE], &status, 1000);
+	EXPECT_EQ(self->kids[KID_TERMINATE], ret)
+		TH_LOG("SIGKILLed child blocked in terminate still alive after 1 s");
+	if (ret == self->kids[KID_TERMINATE]) {
+		self->kids[KID_TERMINATE] = 0;
+		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			TH_LOG("status %#x", status);
+		TH_LOG("SIGKILL to reaped: %.0f ms", now_ms() - t0);
+	}
+	for (i = 0; i < NR_STUCK_KIDS; i++)
+		close(pipes[i][0]);
+
+	rmmod_waits_for_bios(_metadata, self, drain_end);
 }
 
 MACHIO_TEST_MAIN

@@ -69,6 +69,7 @@ kern_return_t errno_to_kern(int err, call_kind kind) noexcept {
         return KERN_INVALID_ARGUMENT;
     case ENOSPC:
     case ENOMEM:
+    case EAGAIN: // a space's request or pinned-page bound is reached (submit)
         return KERN_RESOURCE_SHORTAGE;
     case ESHUTDOWN:
         return KERN_TERMINATED;

@@ -5,8 +5,20 @@
 // The process space is an immutable space_info published through one
 // atomic pointer, so the hot path of every C call is a single acquire load.
 // Threads racing to open it each open /dev/machio; the first to publish
-// wins and the others close their (still empty) spaces again.  A failed
-// open is not cached: the next call tries again.
+// wins and the others close their (still empty, never published) spaces
+// again.  A failed open is not cached: the next call tries again.
+//
+// A published space_info is never freed and its descriptor number never
+// closed, because another thread may have loaded the pointer and be about
+// to use it.  machio_space_reset() retires the old one instead: it stays
+// allocated (on a list, so leak checkers see it reachable) and its
+// descriptor number is atomically switched over, by dup3(), to another
+// fresh and empty space.  A thread still using the old descriptor or old
+// names then gets the answers of that empty space (KERN_INVALID_NAME, or
+// KERN_INVALID_ARGUMENT / D_NO_SUCH_DEVICE for an unknown queue or device):
+// never another machio object, never an unrelated file that a later open()
+// was given the number of.  Each reset so keeps one descriptor and one
+// small allocation for the life of the process; resets are rare.
 #include "internal.hpp"
 
 #include <atomic>
@@ -21,7 +33,14 @@ namespace machio::detail {
 
 namespace {
 
-std::atomic<space_info*> g_space{nullptr};
+// A space_info as published, with its link on the retired list.
+struct published {
+    space_info info;
+    published* next_retired = nullptr;
+};
+
+std::atomic<published*> g_space{nullptr};
+std::atomic<published*> g_retired{nullptr};
 std::atomic<int> g_space_error{0};
 std::atomic<std::uint64_t> g_space_epoch{0};
 
@@ -29,28 +48,29 @@ constexpr const char* default_device_path = "/dev/machio";
 
 // A heap copy of info, or nullptr.  malloc keeps this file free of
 // libstdc++ link dependencies (see internal.hpp).
-space_info* publishable(const space_info& info) noexcept {
-    void* mem = std::malloc(sizeof(space_info));
+published* publishable(const space_info& info) noexcept {
+    void* mem = std::malloc(sizeof(published));
     if (!mem)
         return nullptr;
-    return new (mem) space_info(info);
+    published* p = new (mem) published;
+    p->info = info;
+    return p;
 }
 
-void discard(space_info* info) noexcept {
-    if (!info)
-        return;
-    ::close(info->fd);
-    std::free(info);
+// Only for a copy that was never published: no other thread can know it.
+void discard_unpublished(published* p) noexcept {
+    ::close(p->info.fd);
+    std::free(p);
 }
 
 // Open a new space and make a publishable copy of it; nullptr and *err set
 // on failure.
-space_info* open_publishable(int* err) noexcept {
+published* open_publishable(int* err) noexcept {
     space_info info;
     *err = open_space(&info);
     if (*err)
         return nullptr;
-    space_info* copy = publishable(info);
+    published* copy = publishable(info);
     if (!copy) {
         ::close(info.fd);
         *err = ENOMEM;
@@ -58,23 +78,41 @@ space_info* open_publishable(int* err) noexcept {
     return copy;
 }
 
+// Take a published space out of service for good.  Other threads may still
+// hold the pointer or the descriptor: the memory stays, and the descriptor
+// number is switched atomically to `empty_fd`'s space (a fresh one nobody
+// else knows), whose file then holds the number until the process ends.
+// The space the number referred to is released in this process (after a
+// fork, the parent's stays open there).  empty_fd is closed.
+void retire(published* old, int empty_fd) noexcept {
+    // dup3 fails only if the caller closed machio_fd() behind our back
+    // (EBADF): then there is nothing left to replace.
+    (void)::dup3(empty_fd, old->info.fd, O_CLOEXEC);
+    ::close(empty_fd);
+    published* head = g_retired.load(std::memory_order_relaxed);
+    do {
+        old->next_retired = head;
+    } while (!g_retired.compare_exchange_weak(head, old, std::memory_order_release,
+                                              std::memory_order_relaxed));
+}
+
 const space_info* process_space_slow(int* err) noexcept {
     int e = 0;
-    space_info* fresh = open_publishable(&e);
+    published* fresh = open_publishable(&e);
     if (!fresh) {
         g_space_error.store(e, std::memory_order_relaxed);
         if (err)
             *err = e;
         return nullptr;
     }
-    space_info* expected = nullptr;
+    published* expected = nullptr;
     if (g_space.compare_exchange_strong(expected, fresh, std::memory_order_acq_rel,
                                         std::memory_order_acquire)) {
         g_space_error.store(0, std::memory_order_relaxed);
-        return fresh;
+        return &fresh->info;
     }
-    discard(fresh); // another thread got there first
-    return expected;
+    discard_unpublished(fresh); // another thread got there first
+    return &expected->info;
 }
 
 } // namespace
@@ -111,8 +149,8 @@ int open_space(space_info* out) noexcept {
 }
 
 const space_info* process_space(int* err) noexcept {
-    if (const space_info* space = g_space.load(std::memory_order_acquire))
-        return space;
+    if (const published* space = g_space.load(std::memory_order_acquire))
+        return &space->info;
     return process_space_slow(err);
 }
 
@@ -151,15 +189,31 @@ extern "C" int machio_fd(void) {
 }
 
 extern "C" kern_return_t machio_space_reset(void) {
-    // Open the new space before closing the old one, so that the two never
-    // share a descriptor number.
+    // Two new spaces: the fresh one to publish, and an empty one to put at
+    // the old descriptor's number.  Both are opened before anything
+    // changes, so a failure leaves the process space as it was.
     int err = 0;
-    space_info* fresh = open_publishable(&err);
-    space_info* old = g_space.exchange(fresh, std::memory_order_acq_rel);
+    published* fresh = open_publishable(&err);
+    space_info empty;
+    if (fresh) {
+        err = open_space(&empty);
+        if (err) {
+            discard_unpublished(fresh);
+            fresh = nullptr;
+        }
+    }
+    if (!fresh) {
+        g_space_error.store(err, std::memory_order_relaxed);
+        return KERN_FAILURE;
+    }
+    published* old = g_space.exchange(fresh, std::memory_order_acq_rel);
     g_space_epoch.fetch_add(1, std::memory_order_acq_rel);
-    g_space_error.store(err, std::memory_order_relaxed);
-    discard(old);
-    return fresh ? KERN_SUCCESS : KERN_FAILURE;
+    g_space_error.store(0, std::memory_order_relaxed);
+    if (old)
+        retire(old, empty.fd);
+    else
+        ::close(empty.fd);
+    return KERN_SUCCESS;
 }
 
 extern "C" kern_return_t machio_get_info(machio_info_t* info) {

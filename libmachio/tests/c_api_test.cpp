@@ -11,10 +11,12 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <initializer_list>
 #include <linux/fs.h>
 #include <memory>
 #include <mutex>
@@ -170,7 +172,7 @@ TEST_F(CApi, HostAndTaskNamesOfAFreshSpace) {
     EXPECT_EQ(info.host, mach_host_self());
     EXPECT_EQ(info.task, mach_task_self());
     EXPECT_EQ(info.features, MACHIO_FEAT_IO_DONE_QUEUE | MACHIO_FEAT_OOL_READ | MACHIO_FEAT_INBAND |
-                                 MACHIO_FEAT_NOWAIT);
+                                 MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS);
     std::ifstream param("/sys/module/machio/parameters/max_names");
     unsigned max_names = 0;
     if (param >> max_names)
@@ -1129,8 +1131,16 @@ TEST_F(CDisk, SpaceResetGivesTheChildAFreshSpace) {
         const int fd = machio_fd();
         if (fd < 0 || fd == parent_fd)
             return 11;
-        if (fcntl(parent_fd, F_GETFD) != -1) // the inherited one is closed
+        // The inherited number is not closed but names an empty space now:
+        // the parent's queue is unknown there.
+        if (fcntl(parent_fd, F_GETFD) != FD_CLOEXEC)
             return 12;
+        struct machio_queue_wait raw_wait = {};
+        io_done_result_t raw_result;
+        raw_wait.queue = q;
+        raw_wait.result = reinterpret_cast<std::uintptr_t>(&raw_result);
+        if (ioctl(parent_fd, MACHIO_IOC_QUEUE_WAIT, &raw_wait) != -1 || errno != EINVAL)
+            return 21;
         if (!(fcntl(fd, F_GETFD) & FD_CLOEXEC))
             return 13;
         // A fresh space: just the host and task names.
@@ -1164,6 +1174,118 @@ TEST_F(CDisk, SpaceResetGivesTheChildAFreshSpace) {
     io_done_result_t r;
     ASSERT_TRUE(completed(q_, r));
     EXPECT_EQ(r.qd_reqid, 6U);
+}
+
+// The /dev/machio descriptors this process holds (each a name space).
+std::vector<int> machio_descriptors() {
+    std::vector<int> fds;
+    struct stat node;
+    if (stat(test::machio_node(), &node) != 0)
+        return fds;
+    for (int fd = 0; fd < 4096; ++fd) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == node.st_rdev)
+            fds.push_back(fd);
+    }
+    return fds;
+}
+
+// machio_space_reset() while other threads use the process space.  The old
+// space_info is never freed and the old descriptor number never closed (it
+// becomes an empty space), so a call racing with a reset succeeds or finds
+// the name unknown: never a crash, EBADF (KERN_FAILURE), or an unrelated
+// file that took over a closed number (here /dev/null, opened in a loop).
+TEST_F(CDisk, SpaceResetIsSafeAgainstOtherThreads) {
+    const std::string disk = disk_->name();
+    int rc = test::in_child([&]() -> int {
+        const std::size_t before = machio_descriptors().size();
+        std::atomic<bool> stop{false};
+        std::atomic<long> calls{0}, bad{0};
+        std::atomic<int> last_bad{KERN_SUCCESS};
+        auto check = [&](kern_return_t kr, std::initializer_list<kern_return_t> allowed) {
+            if (std::find(allowed.begin(), allowed.end(), kr) == allowed.end()) {
+                bad.fetch_add(1);
+                last_bad.store(kr);
+            }
+            calls.fetch_add(1, std::memory_order_relaxed);
+        };
+        std::thread hammer([&] {
+            while (!stop.load(std::memory_order_relaxed)) {
+                mach_port_t q = MACH_PORT_NULL;
+                kern_return_t kr = io_done_queue_create(mach_host_self(), &q);
+                check(kr, {KERN_SUCCESS, KERN_INVALID_ARGUMENT});
+                if (kr != KERN_SUCCESS)
+                    continue;
+                // Created in one space, perhaps gone by now.
+                check(io_done_queue_terminate(q), {KERN_SUCCESS, KERN_INVALID_ARGUMENT});
+                check(mach_port_deallocate(mach_task_self(), q), {KERN_SUCCESS, KERN_INVALID_NAME});
+            }
+        });
+        std::thread opener([&] {
+            int held = -1;
+            while (!stop.load(std::memory_order_relaxed)) {
+                int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+                if (held >= 0)
+                    ::close(held);
+                held = fd;
+            }
+            if (held >= 0)
+                ::close(held);
+        });
+        int resets_failed = 0;
+        for (int i = 0; i < 50; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            resets_failed += machio_space_reset() != KERN_SUCCESS;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        stop.store(true);
+        hammer.join();
+        opener.join();
+        if (resets_failed) {
+            std::fprintf(stderr, "%d of 50 resets failed\n", resets_failed);
+            return 10;
+        }
+        if (bad.load()) {
+            std::fprintf(stderr, "%ld of %ld calls gave an unexpected code, the last %d (%s)\n",
+                         bad.load(), calls.load(), last_bad.load(),
+                         mach_error_string(last_bad.load()));
+            return 11;
+        }
+        if (calls.load() == 0)
+            return 12;
+        // Every reset kept its old number open, on an empty space of its own.
+        const std::vector<int> fds = machio_descriptors();
+        if (fds.size() != before + 50) {
+            std::fprintf(stderr, "%zu machio descriptors, want %zu\n", fds.size(), before + 50);
+            return 13;
+        }
+        for (int fd : fds) {
+            struct machio_query query = {};
+            if (ioctl(fd, MACHIO_IOC_QUERY, &query) != 0 || fcntl(fd, F_GETFD) != FD_CLOEXEC)
+                return 14;
+        }
+        // And the process space works: a fresh queue, a device, I/O.
+        mach_port_t q = MACH_PORT_NULL, dev = MACH_PORT_NULL;
+        if (io_done_queue_create(mach_host_self(), &q) != KERN_SUCCESS)
+            return 15;
+        if (device_open(mach_host_self(), D_READ | D_WRITE, disk.c_str(), &dev) != KERN_SUCCESS)
+            return 16;
+        char data[IO_INBAND_MAX] = "after 50 resets";
+        io_done_result_t r;
+        if (device_write_async_inband(dev, q, 1, 0, 8, data, sizeof(data)) != KERN_SUCCESS ||
+            io_done_queue_wait(q, &r) != KERN_SUCCESS || r.qd_reqid != 1 || r.qd_code)
+            return 17;
+        if (device_read_async_inband(dev, q, 2, 0, 8, sizeof(data)) != KERN_SUCCESS ||
+            io_done_queue_wait(q, &r) != KERN_SUCCESS || r.qd_reqid != 2 || r.qd_code ||
+            std::memcmp(r.qd_inline, data, sizeof(data)) != 0)
+            return 18;
+        if (io_done_queue_terminate(q) != KERN_SUCCESS ||
+            mach_port_deallocate(mach_task_self(), q) != KERN_SUCCESS ||
+            device_close(dev) != KERN_SUCCESS)
+            return 19;
+        return 0;
+    });
+    EXPECT_EQ(rc, 0);
 }
 
 } // namespace

@@ -38,6 +38,8 @@ INSTANTIATE_TEST_SUITE_P(
                       mapping{EINVAL, call_kind::generic, KERN_INVALID_ARGUMENT},
                       mapping{ENOSPC, call_kind::generic, KERN_RESOURCE_SHORTAGE},
                       mapping{ENOMEM, call_kind::generic, KERN_RESOURCE_SHORTAGE},
+                      // Submit at a space's max_requests or pinned-page bound.
+                      mapping{EAGAIN, call_kind::generic, KERN_RESOURCE_SHORTAGE},
                       mapping{ESHUTDOWN, call_kind::generic, KERN_TERMINATED},
                       mapping{EINTR, call_kind::generic, KERN_ABORTED},
                       mapping{EFAULT, call_kind::generic, KERN_INVALID_ADDRESS},

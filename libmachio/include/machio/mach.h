@@ -28,12 +28,21 @@
  * processes and refers to the same object, and a completion is delivered
  * to whichever process waits for it first.  A queue terminated or a name
  * deallocated by one is gone for both.  A child that wants a name space of
- * its own calls machio_space_reset() (before using any other machio call):
- * the inherited space is closed (in the child only) and a fresh, empty
- * one opened.  Every name obtained before the reset is meaningless
- * afterwards and may even alias a new object.  machio_space_reset() must
- * not race with other machio calls in the same process.  exec() closes the
- * space (O_CLOEXEC).
+ * its own calls machio_space_reset() (best before using any other machio
+ * call): a fresh, empty space becomes the process space, and the inherited
+ * one is released in the child only (the parent's stays open).  The old
+ * descriptor number is not closed but atomically replaced (dup3) by another
+ * fresh, empty space, which keeps that number until the process ends, so
+ * machio_space_reset() is safe against other threads: one still using the
+ * old descriptor or old names gets the answers of an empty space
+ * (KERN_INVALID_NAME; KERN_INVALID_ARGUMENT or D_NO_SUCH_DEVICE from the
+ * queue and device calls), never another object and never another file
+ * that a later open() was given the number of.  Every name obtained before
+ * the reset is meaningless afterwards; used in the new space it may even
+ * alias a new object.  Each reset keeps one descriptor and a few bytes for
+ * the life of the process.  If /dev/machio cannot be opened the reset
+ * returns KERN_FAILURE and changes nothing.  exec() closes the space
+ * (O_CLOEXEC).
  *
  * Differences from OSF Mach worth knowing
  * ---------------------------------------
@@ -372,9 +381,12 @@ MACHIO_API const char* mach_error_string(kern_return_t error_value);
 /* ---- machio extensions ---- */
 
 /* The descriptor of the process's /dev/machio space (opening it if needed),
- * or -1 with errno set.  Do not close it. */
+ * or -1 with errno set.  Do not close it.  After machio_space_reset() the
+ * number stays open but names an empty space. */
 MACHIO_API int machio_fd(void);
-/* Replace the process's space by a fresh private one (see fork() above). */
+/* Replace the process's space by a fresh private one (see fork() above);
+ * thread-safe.  KERN_SUCCESS, or KERN_FAILURE (nothing changed) if
+ * /dev/machio cannot be opened. */
 MACHIO_API kern_return_t machio_space_reset(void);
 /* The 64-bit device size in bytes and, if block_size is not NULL, the
  * logical block size. */
