@@ -49,6 +49,10 @@ struct space_info {
     std::uint32_t io_inband_max = 0;
     std::uint64_t features = 0;
     std::uint32_t max_names = 0;
+    // Which process space this is (bumped by each machio_space_reset()),
+    // read with the space from the one published pointer, so a handle's
+    // check of its epoch and its use of the descriptor see the same space.
+    std::uint64_t epoch = 0;
 };
 
 // The device node to open: $MACHIO_DEVICE (not in set-uid programs) or

@@ -52,7 +52,7 @@ std::error_code resolve_space(const space_state& state, std::uint64_t epoch,
     if (!info)
         return {err ? err : ENODEV, std::system_category()};
     // Replaced by machio_space_reset(): our names mean nothing there.
-    if (detail::process_space_epoch() != epoch)
+    if (info->epoch != epoch)
         return kern_errc::invalid_name;
     out = info;
     return {};

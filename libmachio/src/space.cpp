@@ -105,6 +105,7 @@ const space_info* process_space_slow(int* err) noexcept {
             *err = e;
         return nullptr;
     }
+    fresh->info.epoch = g_space_epoch.load(std::memory_order_acquire);
     published* expected = nullptr;
     if (g_space.compare_exchange_strong(expected, fresh, std::memory_order_acq_rel,
                                         std::memory_order_acquire)) {
@@ -155,7 +156,8 @@ const space_info* process_space(int* err) noexcept {
 }
 
 std::uint64_t process_space_epoch() noexcept {
-    return g_space_epoch.load(std::memory_order_acquire);
+    const space_info* space = process_space();
+    return space ? space->epoch : g_space_epoch.load(std::memory_order_acquire);
 }
 
 int process_space_error() noexcept {
@@ -206,8 +208,8 @@ extern "C" kern_return_t machio_space_reset(void) {
         g_space_error.store(err, std::memory_order_relaxed);
         return KERN_FAILURE;
     }
+    fresh->info.epoch = g_space_epoch.fetch_add(1, std::memory_order_acq_rel) + 1;
     published* old = g_space.exchange(fresh, std::memory_order_acq_rel);
-    g_space_epoch.fetch_add(1, std::memory_order_acq_rel);
     g_space_error.store(0, std::memory_order_relaxed);
     if (old)
         retire(old, empty.fd);
