@@ -435,7 +435,7 @@ static void *racer_b(void *arg)
 	return NULL;
 }
 
-TEST_F_TIMEOUT(disk, inband_writes_from_two_threads_lose_nothing, 90)
+TEST_F_TIMEOUT(disk, inband_writes_from_two_threads_lose_nothing, 120)
 {
 	/* Timer completions, so read and write halves of the RMWs interleave. */
 	static const char *const attrs[] = { "irqmode=2", "completion_nsec=20000", NULL };

@@ -295,24 +295,6 @@ static char proc_state(pid_t pid)
 	return paren && paren[1] == ' ' ? paren[2] : 0;
 }
 
-static int delete_machio(void)
-{
-	return syscall(SYS_delete_module, "machio", O_NONBLOCK) ? -errno : 0;
-}
-
-/* As machio_module_test: so that later tests still find /dev/machio. */
-static int load_machio(const char *ko)
-{
-	int fd = open(ko, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 static const char *module_control(void)
 {
 	const char *ko = getenv("MACHIO_KO");

@@ -11,23 +11,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
-static int delete_machio(void)
-{
-	return syscall(SYS_delete_module, "machio", O_NONBLOCK) ? -errno : 0;
-}
-
-static int load_machio(const char *ko)
-{
-	int fd = open(ko, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 /* Module load/unload tests need root and the path of machio.ko. */
 #define REQUIRE_MODULE_CONTROL(ko)					\
 	do {								\

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 #include <uapi/linux/machio.h>
@@ -25,6 +26,27 @@
 static inline int machio_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+/* --- unloading and reloading machio.ko ------------------------------- */
+
+/* rmmod machio without waiting: -EWOULDBLOCK while it is in use. */
+static inline int delete_machio(void)
+{
+	return syscall(SYS_delete_module, "machio", O_NONBLOCK) ? -errno : 0;
+}
+
+/* insmod @ko (the VM runner exports its path as $MACHIO_KO). */
+static inline int load_machio(const char *ko)
+{
+	int fd = open(ko, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
 }
 
 /* --- null_blk devices made through configfs ------------------------- */
