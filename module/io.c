@@ -497,7 +497,18 @@ int machio_submit(struct machio_space *space,
 	req->pos = (u64)arg->recnum * bdev_logical_block_size(req->dev->bdev);
 	atomic_set(&req->remaining, 1);
 
-	/* Inband write data is copied now: the caller may reuse its buffer. */
+	/*
+	 * The bytes of an inband request live beside it, so that the rest
+	 * do not carry them.  Write data is copied now: the caller may reuse
+	 * its buffer.
+	 */
+	if (machio_op_is_inband(req->op)) {
+		req->inband = kzalloc(MACHIO_IO_INBAND_MAX, MACHIO_GFP);
+		if (!req->inband) {
+			ret = -ENOMEM;
+			goto err_req;
+		}
+	}
 	if (req->op == MACHIO_OP_WRITE_INBAND && arg->count > 0 &&
 	    arg->count <= MACHIO_IO_INBAND_MAX &&
 	    copy_from_user(req->inband, u64_to_user_ptr(arg->buffer), arg->count)) {
@@ -631,6 +642,7 @@ void machio_req_free(struct machio_req *req)
 		mmdrop(req->mm);
 	}
 	machio_req_free_kbuf(req);
+	kfree(req->inband);
 	if (req->queue)
 		machio_port_put(&req->queue->port);
 	machio_port_put(&req->dev->port);

@@ -159,6 +159,9 @@ struct machio_device {
 	u32 mode;			/* MACHIO_D_READ/WRITE granted */
 };
 
+/* Pages of a transfer up to 4 KiB at any alignment: no page array to allocate. */
+#define MACHIO_INLINE_PAGES	2
+
 /*
  * One asynchronous request.  It holds its pinned pages (or inband block)
  * only while the device works on it: the completion path releases them
@@ -189,11 +192,12 @@ struct machio_req {
 	bool dirty;			/* pages are read into (pre-dirtied) */
 	bool delivered;			/* its own process got the data */
 	bool wlocked;			/* holds its place in disk order */
-	struct page **pages;		/* pinned user pages */
 	unsigned int nr_pages;		/* pinned, and charged to the space */
+	struct page **pages;		/* pinned user pages */
+	struct page *page_array[MACHIO_INLINE_PAGES];	/* small I/O's @pages */
 	void *kbuf;			/* inband: one block, during the I/O */
+	u8 *inband;			/* inband: the caller's bytes */
 	struct machio_wlock wlock;	/* writes */
-	u8 inband[MACHIO_IO_INBAND_MAX];
 };
 
 static inline struct machio_queue *machio_to_queue(struct machio_port *port)

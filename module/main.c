@@ -136,11 +136,8 @@ static int __init machio_init(void)
 	machio_wq = alloc_workqueue("machio", WQ_MEM_RECLAIM, 0);
 	if (!machio_wq)
 		return -ENOMEM;
-	/*
-	 * Charged to the submitter's memory cgroup, like every request byte;
-	 * inband write data is copied from user space straight into @inband.
-	 */
-	machio_req_cache = KMEM_CACHE_USERCOPY(machio_req, SLAB_ACCOUNT, inband);
+	/* Charged to the submitter's memory cgroup, like every request byte. */
+	machio_req_cache = KMEM_CACHE(machio_req, SLAB_ACCOUNT);
 	if (!machio_req_cache) {
 		ret = -ENOMEM;
 		goto err_wq;

@@ -58,6 +58,14 @@ void machio_pin_uncharge(struct machio_space *space, unsigned int nr)
 	atomic_sub(nr, &space->nr_pinned);
 }
 
+/* Any context for an inline or kmalloc'ed array; vmalloc'ed: may sleep. */
+static void machio_req_free_page_array(struct machio_req *req)
+{
+	if (req->pages != req->page_array)
+		kvfree(req->pages);
+	req->pages = NULL;
+}
+
 /*
  * Pin [uaddr, uaddr + count) for the I/O of @req: -EAGAIN past a pin
  * bound, -ENOMEM, or -EFAULT for memory the caller cannot hand us.  On
@@ -75,7 +83,10 @@ int machio_req_pin(struct machio_req *req, bool write)
 	if (ret)
 		return ret;
 	ret = -ENOMEM;
-	req->pages = kvmalloc_array(nr, sizeof(*req->pages), MACHIO_GFP);
+	if (nr <= MACHIO_INLINE_PAGES)
+		req->pages = req->page_array;
+	else
+		req->pages = kvmalloc_array(nr, sizeof(*req->pages), MACHIO_GFP);
 	if (!req->pages)
 		goto err_uncharge;
 	/* A device-to-memory transfer writes the pages: break COW now. */
@@ -91,8 +102,13 @@ int machio_req_pin(struct machio_req *req, bool write)
 		got += ret;
 	}
 	if (!write) {
+		/*
+		 * Only pages not dirty yet need the page lock.  One cleaned
+		 * before the I/O completes is caught there and re-dirtied.
+		 */
 		for (i = 0; i < nr; i++)
-			set_page_dirty_lock(req->pages[i]);
+			if (!folio_test_dirty(page_folio(req->pages[i])))
+				set_page_dirty_lock(req->pages[i]);
 		req->dirty = true;
 	}
 	req->nr_pages = nr;
@@ -100,8 +116,7 @@ int machio_req_pin(struct machio_req *req, bool write)
 
 err_unpin:
 	unpin_user_pages(req->pages, got);
-	kvfree(req->pages);
-	req->pages = NULL;
+	machio_req_free_page_array(req);
 err_uncharge:
 	machio_pin_uncharge(req->space, nr);
 	return ret;
@@ -141,8 +156,7 @@ void machio_req_unpin(struct machio_req *req, bool may_sleep)
 	else
 		unpin_user_pages(req->pages, req->nr_pages);
 	machio_pin_uncharge(req->space, req->nr_pages);
-	kvfree(req->pages);
-	req->pages = NULL;
+	machio_req_free_page_array(req);
 	req->nr_pages = 0;
 }
 

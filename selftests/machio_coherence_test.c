@@ -245,6 +245,24 @@ TEST_F(cache, nowait_with_cached_pages_would_block)
 	EXPECT_EQ(0, memcmp(self->p, self->buf, PG));
 }
 
+/*
+ * Writing back the dirty page of the range fails (a bad sector in it that
+ * the request itself does not touch): the request completes D_IO_ERROR
+ * without doing its I/O, as an O_DIRECT read returns the writeback error.
+ */
+TEST_F(cache, writeback_error_before_the_request_is_io_error)
+{
+	struct machio_io_done_result res;
+
+	ASSERT_EQ(PG, pwrite(self->bfd, self->p, PG, PC_OFF));
+	ASSERT_EQ(0, nullb_set(&self->nb, "badblocks", "+135-135"));	/* page's last */
+	ASSERT_EQ(0, mio_submit(self->mfd, MACHIO_OP_READ_OVERWRITE, self->dev, self->queue, 1,
+				0, PC_OFF / BS, BS, self->buf));
+	ASSERT_EQ(0, wait_ms(self->mfd, self->queue, &res, WAIT_MS));
+	EXPECT_EQ(MACHIO_D_IO_ERROR, res.qd_code);
+	EXPECT_EQ(0, res.qd_count);
+}
+
 FIXTURE(disk) {
 	struct disk d;
 };
