@@ -5,8 +5,10 @@
  * zero, calling into the object files, and copying results out; and the
  * table that dispatches commands to them.
  */
+#include <linux/blkdev.h>
 #include <linux/fs.h>
 #include <linux/nospec.h>
+#include <linux/sched/signal.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include "machio.h"
@@ -34,7 +36,8 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 	q.max_pinned_pages = READ_ONCE(machio_max_pinned_pages);
 	q.nr_pinned_pages = atomic_read(&space->nr_pinned);
 	q.features = MACHIO_FEAT_IO_DONE_QUEUE | MACHIO_FEAT_OOL_READ |
-		     MACHIO_FEAT_INBAND | MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS;
+		     MACHIO_FEAT_INBAND | MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
+		     MACHIO_FEAT_SUBMIT_BATCH;
 	if (copy_to_user(argp, &q, sizeof(q)))
 		return -EFAULT;
 	return 0;
@@ -145,6 +148,40 @@ static long machio_ioc_submit(struct machio_space *space, void __user *argp)
 	return machio_submit(space, &a);
 }
 
+static long machio_ioc_submit_batch(struct machio_space *space, void __user *argp)
+{
+	struct machio_submit_batch a;
+	struct machio_io_request __user *ureq;
+	struct machio_io_request req;
+	struct blk_plug plug;
+	long done = 0;
+	int ret = 0;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.flags || memchr_inv(a.reserved, 0, sizeof(a.reserved)) ||
+	    a.nr > MACHIO_SUBMIT_BATCH_MAX)
+		return -EINVAL;
+	ureq = u64_to_user_ptr(a.requests);
+
+	/* One plug: the block layer sees the whole batch at once. */
+	blk_start_plug(&plug);
+	for (; done < a.nr; done++) {
+		/* A dying caller's requests would only be torn down. */
+		if (done && fatal_signal_pending(current))
+			break;
+		if (copy_from_user(&req, &ureq[done], sizeof(req))) {
+			ret = -EFAULT;
+			break;
+		}
+		ret = machio_submit(space, &req);
+		if (ret)
+			break;
+	}
+	blk_finish_plug(&plug);
+	return done ? done : ret;
+}
+
 /*
  * Every command: its number, its full code (which carries the argument's
  * size and direction, so a caller built against another layout gets
@@ -165,6 +202,7 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_DEVICE_STATUS)] = { MACHIO_IOC_DEVICE_STATUS, machio_ioc_device_status },
 	[_IOC_NR(MACHIO_IOC_PORT_DEALLOCATE)] = { MACHIO_IOC_PORT_DEALLOCATE, machio_ioc_port_deallocate },
 	[_IOC_NR(MACHIO_IOC_SUBMIT)] = { MACHIO_IOC_SUBMIT, machio_ioc_submit },
+	[_IOC_NR(MACHIO_IOC_SUBMIT_BATCH)] = { MACHIO_IOC_SUBMIT_BATCH, machio_ioc_submit_batch },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

@@ -152,6 +152,59 @@ static int sweep(struct __test_metadata *_metadata, FIXTURE_DATA(fault) *self, _
 	return nomem;
 }
 
+/*
+ * A batch of four overwrite reads with the Nth allocation failing: the
+ * call accepts a prefix (or refuses the first with ENOMEM), and every
+ * accepted request completes with D_NO_MEMORY or the right bytes.
+ */
+TEST_F(fault, submit_batch)
+{
+	struct machio_io_request reqs[4];
+	struct machio_submit_batch a;
+	struct machio_io_done_result res;
+	int n, i, short_batches = 0;
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		long ret;
+
+		memset(self->in, 0, 8 * 4096);
+		memset(reqs, 0, sizeof(reqs));
+		for (i = 0; i < 4; i++) {
+			reqs[i].op = MACHIO_OP_READ_OVERWRITE;
+			reqs[i].device = self->dev;
+			reqs[i].queue = self->queue;
+			reqs[i].reqid = i;
+			reqs[i].recnum = i * 8;
+			reqs[i].count = 4096;
+			reqs[i].buffer = (__u64)(uintptr_t)(self->in + i * 4096);
+		}
+		memset(&a, 0, sizeof(a));
+		a.requests = (__u64)(uintptr_t)reqs;
+		a.nr = 4;
+		arm_nth(n);
+		ret = ioctl(self->mfd, MACHIO_IOC_SUBMIT_BATCH, &a);
+		ret = ret < 0 ? -errno : ret;
+		unused = disarm_nth();
+		if (ret == -ENOMEM)
+			continue;
+		ASSERT_LE(1, ret) TH_LOG("fail-nth %d", n);
+		ASSERT_GE(4, ret);
+		short_batches += ret < 4;
+		for (i = 0; i < ret; i++) {
+			ASSERT_EQ(0, mio_wait(self->mfd, self->queue, &res));
+			if (res.qd_code == MACHIO_D_NO_MEMORY)
+				continue;
+			ASSERT_EQ(MACHIO_KERN_SUCCESS, res.qd_code) TH_LOG("fail-nth %d", n);
+			EXPECT_EQ(0, memcmp(self->out + res.qd_reqid * 4096,
+					    self->in + res.qd_reqid * 4096, 4096));
+		}
+	}
+	EXPECT_TRUE(unused);
+	EXPECT_LE(1, short_batches);	/* a later request refused: a prefix */
+}
+
 TEST_F(fault, out_of_line_read)
 {
 	int refused, nomem;

@@ -32,6 +32,7 @@
 #define MACHIO_FEAT_INBAND		(1ULL << 2)	/* *_inband variants */
 #define MACHIO_FEAT_NOWAIT		(1ULL << 3)	/* D_NOWAIT honoured */
 #define MACHIO_FEAT_LIMITS		(1ULL << 4)	/* query reports bounds */
+#define MACHIO_FEAT_SUBMIT_BATCH	(1ULL << 5)	/* MACHIO_IOC_SUBMIT_BATCH */
 
 /* Mach port names: index << 8 | generation; never 0 nor ~0. */
 #define MACHIO_PORT_NULL	0U
@@ -177,6 +178,22 @@ struct machio_io_request {
 	__u64 reserved[2];	/* must be zero */
 };
 
+/* Most requests one MACHIO_IOC_SUBMIT_BATCH takes. */
+#define MACHIO_SUBMIT_BATCH_MAX	4096
+
+/*
+ * MACHIO_IOC_SUBMIT_BATCH: @nr requests in one call, submitted in order
+ * under one block-layer plug.  The ioctl returns how many were accepted;
+ * the first refused one ends the batch, and its error is returned only if
+ * it is the first of the batch (as io_submit(2) does).  @nr 0 returns 0.
+ */
+struct machio_submit_batch {
+	__u64 requests;		/* user pointer to struct machio_io_request[@nr] */
+	__u32 nr;		/* 0 .. MACHIO_SUBMIT_BATCH_MAX */
+	__u32 flags;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
 #define MACHIO_IOC_MAGIC	0xB9
 
 #define MACHIO_IOC_QUERY		_IOWR(MACHIO_IOC_MAGIC, 0x00, struct machio_query)
@@ -187,5 +204,6 @@ struct machio_io_request {
 #define MACHIO_IOC_DEVICE_STATUS	_IOWR(MACHIO_IOC_MAGIC, 0x05, struct machio_device_status)
 #define MACHIO_IOC_PORT_DEALLOCATE	_IOW(MACHIO_IOC_MAGIC, 0x06, struct machio_port_deallocate)
 #define MACHIO_IOC_SUBMIT		_IOW(MACHIO_IOC_MAGIC, 0x07, struct machio_io_request)
+#define MACHIO_IOC_SUBMIT_BATCH		_IOW(MACHIO_IOC_MAGIC, 0x08, struct machio_submit_batch)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
