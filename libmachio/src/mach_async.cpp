@@ -2,10 +2,13 @@
 //
 // The asynchronous device traps: device_read_async, device_read_async_inband,
 // device_read_overwrite_async, device_write_async, device_write_async_inband.
-// Each is one MACHIO_IOC_SUBMIT; only argument errors come back here.
+// Each is one MACHIO_IOC_SUBMIT; only argument errors and resource bounds
+// come back here.  machio_submit_batch is many in one MACHIO_IOC_SUBMIT_BATCH.
 #include "internal.hpp"
 
+#include <cerrno>
 #include <climits>
+#include <sys/ioctl.h>
 
 namespace machio::detail {
 
@@ -89,4 +92,22 @@ extern "C" kern_return_t device_write_async_inband(mach_port_t device, mach_port
                                                    mach_msg_type_number_t data_count) {
     return submit_process(MACHIO_OP_WRITE_INBAND, device, queue, request_id, mode, recnum,
                           inband(data_count), data);
+}
+
+extern "C" kern_return_t machio_submit_batch(const struct machio_io_request* requests,
+                                             unsigned int count, unsigned int* accepted) {
+    if (!accepted || (count && !requests))
+        return KERN_INVALID_ARGUMENT;
+    *accepted = 0;
+    const space_info* space = process_space();
+    if (!space)
+        return KERN_FAILURE;
+    struct machio_submit_batch arg = {};
+    arg.requests = reinterpret_cast<std::uintptr_t>(requests);
+    arg.nr = count;
+    const int n = ::ioctl(space->fd, MACHIO_IOC_SUBMIT_BATCH, &arg);
+    if (n < 0)
+        return errno_to_kern(errno, call_kind::generic);
+    *accepted = static_cast<unsigned int>(n);
+    return KERN_SUCCESS;
 }

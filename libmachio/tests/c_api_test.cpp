@@ -437,6 +437,57 @@ TEST_F(CDisk, AccessRefusedToOtherUsers) {
     EXPECT_EQ(rc, 0);
 }
 
+TEST_F(CDisk, SubmitBatch) {
+    constexpr unsigned n = 64;
+    aligned_buffer out(n * BS), in(n * BS);
+    for (unsigned i = 0; i < n * BS; i++)
+        out.chars()[i] = static_cast<char>(i * 7 + i / BS);
+    std::vector<machio_io_request> reqs(n);
+    for (unsigned i = 0; i < n; i++) {
+        reqs[i] = {};
+        reqs[i].op = MACHIO_OP_WRITE;
+        reqs[i].device = dev_;
+        reqs[i].queue = q_;
+        reqs[i].reqid = i;
+        reqs[i].recnum = i;
+        reqs[i].count = BS;
+        reqs[i].buffer = reinterpret_cast<std::uintptr_t>(out.chars() + i * BS);
+    }
+    unsigned accepted = 99;
+    ASSERT_EQ(machio_submit_batch(reqs.data(), n, &accepted), KERN_SUCCESS);
+    EXPECT_EQ(accepted, n);
+    io_done_result_t r;
+    for (unsigned i = 0; i < n; i++) {
+        ASSERT_TRUE(completed(q_, r));
+        EXPECT_EQ(r.qd_code, KERN_SUCCESS);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        reqs[i].op = MACHIO_OP_READ_OVERWRITE;
+        reqs[i].buffer = reinterpret_cast<std::uintptr_t>(in.chars() + i * BS);
+    }
+    // A bad name in the middle: a short batch; at the front: its error.
+    reqs[n / 2].device = 0x7f7f01;
+    ASSERT_EQ(machio_submit_batch(reqs.data(), n, &accepted), KERN_SUCCESS);
+    EXPECT_EQ(accepted, n / 2);
+    EXPECT_EQ(machio_submit_batch(reqs.data() + n / 2, n / 2, &accepted), KERN_INVALID_ARGUMENT);
+    EXPECT_EQ(accepted, 0U);
+    reqs[n / 2].device = dev_;
+    ASSERT_EQ(machio_submit_batch(reqs.data() + n / 2, n / 2, &accepted), KERN_SUCCESS);
+    EXPECT_EQ(accepted, n / 2);
+    for (unsigned i = 0; i < n; i++) {
+        ASSERT_TRUE(completed(q_, r));
+        EXPECT_EQ(r.qd_code, KERN_SUCCESS);
+    }
+    EXPECT_EQ(std::memcmp(out.chars(), in.chars(), n * BS), 0);
+    EXPECT_EQ(machio_submit_batch(reqs.data(), 0, &accepted), KERN_SUCCESS);
+    EXPECT_EQ(accepted, 0U);
+    EXPECT_EQ(machio_submit_batch(nullptr, 1, &accepted), KERN_INVALID_ARGUMENT);
+    EXPECT_EQ(machio_submit_batch(reqs.data(), 1, nullptr), KERN_INVALID_ARGUMENT);
+    EXPECT_EQ(machio_submit_batch(reqs.data(), MACHIO_SUBMIT_BATCH_MAX + 1, &accepted),
+              KERN_INVALID_ARGUMENT);
+    expect_queue_empty();
+}
+
 TEST_F(CDisk, DeviceOpenFd) {
     write_pattern(dev_, q_, 3, BS, 17);
 

@@ -398,6 +398,15 @@ MACHIO_API kern_return_t machio_device_size(mach_port_t device, uint64_t* size,
 MACHIO_API kern_return_t machio_device_open_fd(mach_port_t master_port, int fd, dev_mode_t mode,
                                                mach_port_t* device);
 
+/* Submit count requests (struct machio_io_request of <uapi/linux/machio.h>:
+ * op MACHIO_OP_*, device, queue, reqid, mode, recnum, count, buffer, the
+ * rest zero) of the process's space in one system call, in order.  As
+ * io_submit(2): *accepted is how many were taken; the first refused request
+ * ends the batch, and its error is returned only when it is the first
+ * (then *accepted is 0).  At most MACHIO_SUBMIT_BATCH_MAX per call. */
+MACHIO_API kern_return_t machio_submit_batch(const struct machio_io_request* requests,
+                                             unsigned int count, unsigned int* accepted);
+
 typedef struct machio_info {
     unsigned int abi_version;   /* MACHIO_ABI_VERSION of the module */
     unsigned int io_inband_max; /* IO_INBAND_MAX */
