@@ -362,15 +362,13 @@ static int machio_req_prepare(struct machio_req *req, s32 count)
 	if (!req->count)
 		return 0;
 
-	if (req->op == MACHIO_OP_READ) {
-		/* Our own fresh mapping cannot fault: only memory can be short. */
-		if (machio_req_map_ool(req))
-			return MACHIO_D_NO_MEMORY;
-		ret = machio_req_pin(req, write);
-		return ret == -EAGAIN ? ret : ret ? MACHIO_D_NO_MEMORY : 0;
-	}
+	if (req->op == MACHIO_OP_READ && machio_req_map_ool(req))
+		return MACHIO_D_NO_MEMORY;
 	ret = machio_req_pin(req, write);
-	return ret == -ENOMEM ? MACHIO_D_NO_MEMORY : ret;
+	/* Our own fresh mapping cannot fault: only memory can be short. */
+	if (ret == -ENOMEM || (ret == -EFAULT && req->op == MACHIO_OP_READ))
+		return MACHIO_D_NO_MEMORY;
+	return ret;	/* 0, -EAGAIN past a pin bound, or -EFAULT */
 }
 
 /*
