@@ -8,7 +8,9 @@
 #define _MACHIO_COMPAT_H
 
 #include <linux/blkdev.h>
+#include <linux/eventfd.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
 
 /*
  * fd -> block device.  file_bdev() arrived in 6.9 and is literally this
@@ -30,6 +32,26 @@ static inline bool machio_bdev_gone(struct block_device *bdev)
 	struct gendisk *disk = bdev->bd_disk;
 
 	return test_bit(GD_DEAD, &disk->state) || !disk_live(disk);
+}
+
+/* eventfd_signal() lost its count argument in 6.8 (probed by Kbuild). */
+static inline void machio_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#ifdef MACHIO_EVENTFD_SIGNAL_NO_COUNT
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
+/* vm_flags became read-only, written through vm_flags_set(), in 6.3 (probed). */
+static inline void machio_vm_flags_set(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#ifdef MACHIO_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
 }
 
 #endif /* _MACHIO_COMPAT_H */

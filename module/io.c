@@ -105,11 +105,11 @@ static void machio_req_post(struct machio_req *req, bool may_sleep)
 {
 	if (req->queue && machio_queue_post(req->queue, req))
 		return;
-	/* No queue (a write), or a terminated one: nobody wants the result. */
+	/* Posted into a ring, no queue (a write), or a terminated queue. */
 	if (may_sleep)
 		machio_req_free(req);
 	else
-		machio_req_free_later(req);
+		machio_req_release(req);
 }
 
 /* The last step of completion: nothing of the device is held after it. */
@@ -519,7 +519,7 @@ int machio_submit(struct machio_space *space,
 		goto err_req;
 	req->code = ret;
 	if (req->queue) {
-		ret = machio_queue_begin(req->queue);
+		ret = machio_queue_begin(req->queue, machio_req_cqe_slots(req->op));
 		if (ret)
 			goto err_req;
 	}
@@ -563,42 +563,55 @@ static s32 machio_op_to_type(u32 op)
 	}
 }
 
-/*
- * The completion record a waiter gets; @uresult is where it goes.  An
- * out-of-line buffer lives in the memory of the process that submitted
- * the read; a waiter in another process (a shared space after fork)
- * cannot reach it, so it gets D_INVALID_OPERATION and no address, and
- * the buffer is unmapped from the submitter when the request is freed.
- */
-void machio_req_fill_result(struct machio_req *req,
-			    struct machio_io_done_result *res, u64 uresult)
+/* The ring slots a request's completion takes, at most. */
+u32 machio_req_cqe_slots(u32 op)
 {
-	memset(res, 0, sizeof(*res));	/* no kernel bytes leak out */
-	res->qd_type = machio_op_to_type(req->op);
-	res->qd_reqid = req->reqid;
-	res->qd_code = req->code;
+	return op == MACHIO_OP_READ_INBAND ? MACHIO_CQE_MAX_SLOTS : 1;
+}
+
+/*
+ * The completion record of @req in @cqe (room for MACHIO_CQE_MAX_SLOTS
+ * slots); returns the slots it takes.  Any context.  An out-of-line
+ * buffer lives in the memory of the process that submitted the read; a
+ * @foreign taker (a waiter in another process of a shared space) cannot
+ * reach it, so it gets D_INVALID_OPERATION and no address, and the
+ * buffer is unmapped from the submitter when the request is freed.
+ */
+u32 machio_req_fill_cqe(const struct machio_req *req, struct machio_cqe *cqe,
+			bool foreign)
+{
+	u32 nr = 1;
+
+	memset(cqe, 0, sizeof(*cqe));	/* no kernel bytes leak out */
+	cqe->type = machio_op_to_type(req->op);
+	cqe->reqid = req->reqid;
+	cqe->code = req->code;
+	cqe->slots = 1;
 	if (req->code)
-		return;
-	if (req->op == MACHIO_OP_READ && req->mm && req->mm != current->mm) {
-		res->qd_code = MACHIO_D_INVALID_OPERATION;
-		return;
+		return 1;
+	if (req->op == MACHIO_OP_READ && foreign) {
+		cqe->code = MACHIO_D_INVALID_OPERATION;
+		return 1;
 	}
-	res->qd_count = req->count;
+	cqe->count = req->count;
 	switch (req->op) {
 	case MACHIO_OP_READ:
 		/* A 0-byte read has no buffer. */
 		if (req->mm)
-			res->qd_data = req->uaddr;
+			cqe->data = req->uaddr;
 		break;
 	case MACHIO_OP_READ_OVERWRITE:
-		res->qd_data = req->uaddr;
+		cqe->data = req->uaddr;
 		break;
 	case MACHIO_OP_READ_INBAND:
-		memcpy(res->qd_inline, req->inband, req->count);
-		res->qd_data = uresult + offsetof(struct machio_io_done_result,
-						  qd_inline);
+		nr += DIV_ROUND_UP(req->count, MACHIO_CQE_SIZE);
+		memset(&cqe[1], 0, (nr - 1) * MACHIO_CQE_SIZE);
+		memcpy(&cqe[1], req->inband, req->count);
+		cqe->flags = MACHIO_CQE_INBAND;
+		cqe->slots = nr;
 		break;
 	}
+	return nr;
 }
 
 /*
@@ -643,8 +656,50 @@ void machio_req_free(struct machio_req *req)
 	kfree(req->inband);
 	if (req->queue)
 		machio_port_put(&req->queue->port);
-	machio_port_put(&req->dev->port);
+	if (req->dev)
+		machio_port_put(&req->dev->port);
+	if (!req->uncounted)
+		atomic_dec(&space->nr_reqs);
 	kmem_cache_free(machio_req_cache, req);
-	atomic_dec(&space->nr_reqs);
 	machio_space_put(space);
+}
+
+/* Drop a reference unless it is the last one (whose release may sleep). */
+static bool machio_kref_put_not_last(struct kref *ref)
+{
+	return refcount_dec_not_one(&ref->refcount);
+}
+
+/*
+ * Free a finished request from any context: at once when that needs
+ * nothing that may sleep -- the usual case, since the names, the open
+ * file and other requests keep its ports and space alive -- or else from
+ * a work item.  Each reference dropped here is forgotten, so that the
+ * work item drops only the rest.
+ */
+void machio_req_release(struct machio_req *req)
+{
+	struct machio_space *space = req->space;
+
+	if (req->mm || req->kbuf)
+		goto later;
+	if (req->queue) {
+		if (!machio_kref_put_not_last(&req->queue->port.ref))
+			goto later;
+		req->queue = NULL;
+	}
+	if (!machio_kref_put_not_last(&req->dev->port.ref))
+		goto later;
+	req->dev = NULL;
+	kfree(req->inband);
+	req->inband = NULL;
+	/* Uncounted before the space may go: another thread may drop it. */
+	atomic_dec(&space->nr_reqs);
+	req->uncounted = true;
+	if (!machio_kref_put_not_last(&space->ref))
+		goto later;
+	kmem_cache_free(machio_req_cache, req);
+	return;
+later:
+	machio_req_free_later(req);
 }

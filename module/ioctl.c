@@ -6,6 +6,7 @@
  * table that dispatches commands to them.
  */
 #include <linux/blkdev.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/nospec.h>
 #include <linux/sched/signal.h>
@@ -22,7 +23,7 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 	if (q.abi_version || q.io_inband_max || q.features || q.host_name ||
 	    q.task_name || q.max_names || q.pad || q.max_requests ||
 	    q.nr_requests || q.max_pinned_pages || q.nr_pinned_pages ||
-	    memchr_inv(q.reserved, 0, sizeof(q.reserved)))
+	    q.max_ring_slots || q.nr_ring_slots || memchr_inv(q.reserved, 0, sizeof(q.reserved)))
 		return -EINVAL;
 
 	memset(&q, 0, sizeof(q));
@@ -35,9 +36,12 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 	q.nr_requests = atomic_read(&space->nr_reqs);
 	q.max_pinned_pages = READ_ONCE(machio_max_pinned_pages);
 	q.nr_pinned_pages = atomic_read(&space->nr_pinned);
+	q.max_ring_slots = READ_ONCE(machio_max_ring_slots);
+	q.nr_ring_slots = atomic_read(&space->nr_ring_slots);
 	q.features = MACHIO_FEAT_IO_DONE_QUEUE | MACHIO_FEAT_OOL_READ |
 		     MACHIO_FEAT_INBAND | MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
-		     MACHIO_FEAT_SUBMIT_BATCH;
+		     MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
+		     MACHIO_FEAT_REAP;
 	if (copy_to_user(argp, &q, sizeof(q)))
 		return -EFAULT;
 	return 0;
@@ -65,6 +69,32 @@ static long machio_ioc_queue_create(struct machio_space *space,
 	return 0;
 }
 
+static long machio_ioc_queue_setup(struct machio_space *space, void __user *argp)
+{
+	struct machio_queue_setup a;
+	struct file *file;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.queue || a.fd || a.ring_size || a.cqes_offset || a.pad ||
+	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	ret = machio_queue_setup(space, &a, &file);
+	if (ret)
+		return ret;
+	if (copy_to_user(argp, &a, sizeof(a))) {
+		/* Undo it all: the caller cannot learn the name nor the fd. */
+		put_unused_fd(a.fd);
+		fput(file);
+		machio_queue_terminate_name(space, a.queue);
+		machio_name_deallocate(space, a.queue);
+		return -EFAULT;
+	}
+	fd_install(a.fd, file);
+	return 0;
+}
+
 static long machio_ioc_queue_terminate(struct machio_space *space,
 				       void __user *argp)
 {
@@ -86,6 +116,15 @@ static long machio_ioc_queue_wait(struct machio_space *space, void __user *argp)
 	if (a.flags || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
 		return -EINVAL;
 	return machio_queue_wait(space, a.queue, a.result);
+}
+
+static long machio_ioc_queue_reap(struct machio_space *space, void __user *argp)
+{
+	struct machio_queue_reap a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	return machio_queue_reap(space, &a);
 }
 
 static long machio_ioc_device_open(struct machio_space *space,
@@ -203,6 +242,8 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_PORT_DEALLOCATE)] = { MACHIO_IOC_PORT_DEALLOCATE, machio_ioc_port_deallocate },
 	[_IOC_NR(MACHIO_IOC_SUBMIT)] = { MACHIO_IOC_SUBMIT, machio_ioc_submit },
 	[_IOC_NR(MACHIO_IOC_SUBMIT_BATCH)] = { MACHIO_IOC_SUBMIT_BATCH, machio_ioc_submit_batch },
+	[_IOC_NR(MACHIO_IOC_QUEUE_SETUP)] = { MACHIO_IOC_QUEUE_SETUP, machio_ioc_queue_setup },
+	[_IOC_NR(MACHIO_IOC_QUEUE_REAP)] = { MACHIO_IOC_QUEUE_REAP, machio_ioc_queue_reap },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

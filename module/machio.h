@@ -19,6 +19,10 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/machio.h>
 
+struct eventfd_ctx;
+struct file;
+struct page;
+
 #define MACHIO_NAME_GEN_BITS	8
 #define MACHIO_NAME_GEN_MASK	((1U << MACHIO_NAME_GEN_BITS) - 1)
 /* Index limit keeps (index << 8 | gen) below MACHIO_PORT_DEAD. */
@@ -62,6 +66,7 @@ struct machio_space {
 	struct kref ref;
 	atomic_t nr_reqs;		/* requests not yet freed */
 	atomic_t nr_pinned;		/* pages its I/O in flight holds (pin.c) */
+	atomic_t nr_ring_slots;		/* completion ring slots of its queues */
 	spinlock_t lock;		/* protects the name table */
 	struct machio_entry *table;	/* [0] unused: no name has index 0 */
 	u32 nr_slots;
@@ -75,6 +80,7 @@ extern unsigned int machio_max_names;
 extern unsigned int machio_max_requests;
 extern unsigned int machio_max_pinned_pages;
 extern unsigned int machio_max_pinned_total;
+extern unsigned int machio_max_ring_slots;
 extern struct workqueue_struct *machio_wq;
 extern struct kmem_cache *machio_req_cache;
 
@@ -105,20 +111,38 @@ static inline void machio_port_put(struct machio_port *port)
 	kref_put(&port->ref, machio_port_release);
 }
 
+/* A completion ring (ring.c); @entries 0: the queue has none. */
+struct machio_ring {
+	struct page **pages;		/* [0]: the header; then the slots */
+	unsigned int nr_pages;
+	u32 entries;			/* slots, a power of two */
+	u32 reserved;			/* slots requests in flight reserved */
+	u64 tail;			/* trusted copy of the header's tail */
+};
+
 /*
- * An io_done_queue.  @lock protects @done, @inflight and @dead and is taken
- * from any context (bio completion may run in hard interrupt context).
- * Waiters sleep exclusively on @wait, so one completion wakes one waiter;
- * terminate sleeps there non-exclusively (and killably) until nothing is
- * in flight.  Once @dead, completions are freed instead of queued.
+ * An io_done_queue.  @lock protects @done, @nr_done, @inflight, @dead and
+ * the ring's @reserved and @tail, and is taken from any context (bio
+ * completion may run in hard interrupt context).  Completions go to the
+ * ring if there is one, else onto @done.  Waiters sleep exclusively on
+ * @wait with a wake function that takes a wakeup only when there is
+ * enough for them (reap.c), so one completion wakes one waiter that
+ * wants it; terminate sleeps there non-exclusively (and killably) until
+ * nothing is in flight, and poll() waits there too.  Once @dead,
+ * completions are freed instead of posted.
  */
 struct machio_queue {
 	struct machio_port port;
 	spinlock_t lock;
 	struct list_head done;		/* completed requests, completion order */
-	unsigned int inflight;		/* accepted, not yet on @done */
+	unsigned int nr_done;		/* on @done */
+	unsigned int inflight;		/* accepted, not yet posted */
 	bool dead;			/* terminated */
 	wait_queue_head_t wait;
+	struct machio_ring ring;
+	struct eventfd_ctx *eventfd;	/* signalled per completion, or NULL */
+	struct work_struct signal_work;	/* an eventfd signal from a worker */
+	struct machio_space *space;	/* a counted reference: ring charge */
 };
 
 /*
@@ -192,6 +216,7 @@ struct machio_req {
 	bool dirty;			/* pages are read into (pre-dirtied) */
 	bool delivered;			/* its own process got the data */
 	bool wlocked;			/* holds its place in disk order */
+	bool uncounted;			/* no longer in space->nr_reqs */
 	unsigned int nr_pages;		/* pinned, and charged to the space */
 	struct page **pages;		/* pinned user pages */
 	struct page *page_array[MACHIO_INLINE_PAGES];	/* small I/O's @pages */
@@ -212,11 +237,31 @@ static inline struct machio_device *machio_to_device(struct machio_port *port)
 
 /* queue.c */
 int machio_queue_create(struct machio_space *space, u32 host, u32 *name);
+int machio_queue_setup(struct machio_space *space, struct machio_queue_setup *arg,
+		       struct file **file);
 int machio_queue_terminate_name(struct machio_space *space, u32 name);
 int machio_queue_terminate(struct machio_queue *q, bool wait);
-int machio_queue_wait(struct machio_space *space, u32 name, u64 result);
-int machio_queue_begin(struct machio_queue *q);
+int machio_queue_begin(struct machio_queue *q, u32 slots);
 bool machio_queue_post(struct machio_queue *q, struct machio_req *req);
+u32 machio_queue_nr_ready(const struct machio_queue *q);
+
+/* reap.c */
+int machio_queue_wait(struct machio_space *space, u32 name, u64 result);
+int machio_queue_reap(struct machio_space *space, const struct machio_queue_reap *arg);
+
+/* ring.c */
+int machio_ring_init(struct machio_ring *ring, u32 entries);
+void machio_ring_destroy(struct machio_ring *ring);
+u64 machio_ring_map_size(const struct machio_ring *ring);
+struct page *machio_ring_page(const struct machio_ring *ring, unsigned long pgoff);
+u32 machio_ring_ready(const struct machio_ring *ring);
+int machio_ring_reserve(struct machio_ring *ring, u32 slots);
+void machio_ring_unreserve(struct machio_ring *ring, u32 slots);
+void machio_ring_post(struct machio_ring *ring, const struct machio_cqe *cqe, u32 nr);
+void machio_ring_mark_dead(struct machio_ring *ring);
+int machio_ring_take(struct machio_ring *ring,
+		     int (*deliver)(const struct machio_cqe *cqe, u32 nr, void *arg),
+		     void *arg);
 
 /* disk.c */
 struct machio_disk *machio_disk_get(struct gendisk *gd);
@@ -246,9 +291,11 @@ long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 /* io.c */
 int machio_submit(struct machio_space *space,
 		  const struct machio_io_request *arg);
-void machio_req_fill_result(struct machio_req *req,
-			    struct machio_io_done_result *res, u64 uresult);
+u32 machio_req_cqe_slots(u32 op);
+u32 machio_req_fill_cqe(const struct machio_req *req, struct machio_cqe *cqe,
+			bool foreign);
 void machio_req_free(struct machio_req *req);
+void machio_req_release(struct machio_req *req);
 void machio_req_free_later(struct machio_req *req);
 
 #endif /* _MACHIO_H */

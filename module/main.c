@@ -19,6 +19,7 @@ unsigned int machio_max_names = 4096;
 unsigned int machio_max_requests = 65536;
 unsigned int machio_max_pinned_pages = 16384;		/* 64 MiB of 4 KiB pages */
 unsigned int machio_max_pinned_total = 262144;		/* 1 GiB */
+unsigned int machio_max_ring_slots = 524288;		/* 16 MiB of slots */
 struct workqueue_struct *machio_wq;
 struct kmem_cache *machio_req_cache;
 
@@ -28,6 +29,7 @@ struct kmem_cache *machio_req_cache;
  */
 #define MACHIO_PINNED_TOTAL_LIMIT	(1U << 20)
 #define MACHIO_MAX_REQUESTS_LIMIT	(1U << 20)
+#define MACHIO_MAX_RING_SLOTS_LIMIT	(1U << 24)
 
 /* Host and task names take two slots of every space. */
 static int machio_set_max_names(const char *val, const struct kernel_param *kp)
@@ -45,6 +47,11 @@ static int machio_set_max_pinned(const char *val, const struct kernel_param *kp)
 	return param_set_uint_minmax(val, kp, 1, MACHIO_PINNED_TOTAL_LIMIT);
 }
 
+static int machio_set_max_ring_slots(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, MACHIO_MAX_RING_SLOTS_LIMIT);
+}
+
 static const struct kernel_param_ops machio_max_names_ops = {
 	.set = machio_set_max_names,
 	.get = param_get_uint,
@@ -60,6 +67,11 @@ static const struct kernel_param_ops machio_max_pinned_ops = {
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops machio_max_ring_slots_ops = {
+	.set = machio_set_max_ring_slots,
+	.get = param_get_uint,
+};
+
 module_param_cb(max_names, &machio_max_names_ops, &machio_max_names, 0644);
 MODULE_PARM_DESC(max_names,
 		 "Names one name space may hold, host and task included (3..1048576, default 4096)");
@@ -72,6 +84,9 @@ MODULE_PARM_DESC(max_pinned_pages,
 module_param_cb(max_pinned_total, &machio_max_pinned_ops, &machio_max_pinned_total, 0644);
 MODULE_PARM_DESC(max_pinned_total,
 		 "User pages all of machio may have pinned for I/O at once (1..1048576, default 262144)");
+module_param_cb(max_ring_slots, &machio_max_ring_slots_ops, &machio_max_ring_slots, 0644);
+MODULE_PARM_DESC(max_ring_slots,
+		 "Completion ring slots (32 bytes each) the queues of one name space may have (1..16777216, default 524288)");
 
 static int machio_open(struct inode *inode, struct file *file)
 {

@@ -50,6 +50,7 @@ struct machio_space *machio_space_create(void)
 	kref_init(&space->ref);
 	atomic_set(&space->nr_reqs, 0);
 	atomic_set(&space->nr_pinned, 0);
+	atomic_set(&space->nr_ring_slots, 0);
 	spin_lock_init(&space->lock);
 	space->table = kvcalloc(MACHIO_INITIAL_SLOTS, sizeof(*space->table),
 				MACHIO_GFP);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -22,10 +23,15 @@
 
 #define MACHIO_DEV "/dev/machio"
 
-/* ioctl() that returns -errno instead of -1, for exact-code assertions. */
+/*
+ * ioctl() that returns -errno instead of -1, for exact-code assertions,
+ * and what the call returns (a count, for some) otherwise.
+ */
 static inline int machio_ioctl(int fd, unsigned long cmd, void *arg)
 {
-	return ioctl(fd, cmd, arg) ? -errno : 0;
+	int ret = ioctl(fd, cmd, arg);
+
+	return ret < 0 ? -errno : ret;
 }
 
 /* --- unloading and reloading machio.ko ------------------------------- */
@@ -194,6 +200,107 @@ static inline int mio_submit(int fd, __u32 op, __u32 device, __u32 queue,
 	};
 
 	return machio_ioctl(fd, MACHIO_IOC_SUBMIT, &a);
+}
+
+/* --- Queues with options, rings, reaping ------------------------------ */
+
+static inline int mio_queue_setup(int fd, struct machio_queue_setup *a)
+{
+	return machio_ioctl(fd, MACHIO_IOC_QUEUE_SETUP, a);
+}
+
+static inline int mio_reap(int fd, __u32 queue, __u32 min, __u32 max,
+			   struct machio_cqe *cqes, long long timeout_ns)
+{
+	struct machio_queue_reap a = {
+		.queue = queue, .min = min, .max = max,
+		.flags = timeout_ns >= 0 ? MACHIO_REAP_TIMEOUT : 0,
+		.timeout_ns = timeout_ns >= 0 ? (__u64)timeout_ns : 0,
+		.cqes = (__u64)(uintptr_t)cqes,
+	};
+
+	return machio_ioctl(fd, MACHIO_IOC_QUEUE_REAP, &a);
+}
+
+/* A mapped completion ring, consumed the way the ABI header describes. */
+struct mio_ring {
+	void *map;
+	size_t size;
+	struct machio_ring_header *hdr;
+	struct machio_cqe *cqes;
+	__u32 mask;
+};
+
+static inline int mio_ring_map(struct mio_ring *r, const struct machio_queue_setup *a)
+{
+	r->size = a->ring_size;
+	r->map = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
+	if (r->map == MAP_FAILED)
+		return -errno;
+	r->hdr = r->map;
+	r->cqes = (struct machio_cqe *)((char *)r->map + a->cqes_offset);
+	r->mask = r->hdr->entries - 1;
+	return 0;
+}
+
+static inline void mio_ring_unmap(struct mio_ring *r)
+{
+	if (r->map && r->map != MAP_FAILED)
+		munmap(r->map, r->size);
+	r->map = NULL;
+}
+
+/* A ring queue of @entries slots, mapped; returns 0 or -errno. */
+static inline int mio_ring_queue(int fd, __u32 entries, __u32 *queue, int *qfd,
+				 struct mio_ring *r)
+{
+	struct machio_queue_setup a = {
+		.host = mio_host(fd), .flags = MACHIO_QUEUE_RING, .ring_entries = entries,
+	};
+	int ret = mio_queue_setup(fd, &a);
+
+	if (ret)
+		return ret;
+	*queue = a.queue;
+	*qfd = a.fd;
+	return mio_ring_map(r, &a);
+}
+
+static inline __u32 mio_ring_ready(const struct mio_ring *r)
+{
+	__u64 head = __atomic_load_n(&r->hdr->head, __ATOMIC_ACQUIRE);
+	__u64 tail = __atomic_load_n(&r->hdr->tail, __ATOMIC_ACQUIRE);
+
+	return (__u32)(tail >> 32) - (__u32)(head >> 32);
+}
+
+/*
+ * Take the oldest completion into @out (room for MACHIO_CQE_MAX_SLOTS):
+ * its slot count, 0 if the ring is empty, -1 once the queue is dead.
+ */
+static inline int mio_ring_pop(struct mio_ring *r, struct machio_cqe *out)
+{
+	for (;;) {
+		__u64 head, tail;
+		__u32 nr, i;
+
+		if (__atomic_load_n(&r->hdr->flags, __ATOMIC_ACQUIRE) & MACHIO_RING_DEAD)
+			return -1;
+		head = __atomic_load_n(&r->hdr->head, __ATOMIC_ACQUIRE);
+		tail = __atomic_load_n(&r->hdr->tail, __ATOMIC_ACQUIRE);
+		if ((__u32)(tail >> 32) == (__u32)(head >> 32))
+			return 0;
+		out[0] = r->cqes[(__u32)head & r->mask];
+		nr = out[0].slots;
+		if (nr < 1 || nr > MACHIO_CQE_MAX_SLOTS)
+			nr = 1;
+		for (i = 1; i < nr; i++)
+			out[i] = r->cqes[((__u32)head + i) & r->mask];
+		if (__atomic_compare_exchange_n(&r->hdr->head, &head,
+						head + (1ULL << 32) + nr, 0,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return (int)nr;
+	}
 }
 
 /* Deterministic test data: byte i of a buffer seeded with @seed. */

@@ -114,6 +114,69 @@ struct io_request {
 };
 kern_return_t submit(int fd, const io_request& request) noexcept;
 
+// ---- Queues with options and completion rings (ring.cpp) ----
+
+struct queue_options {
+    std::uint32_t ring_entries = 0; // 0: no ring
+    int eventfd = -1;               // -1: none
+};
+
+// A queue's own file and, for a ring queue, its mapping.
+struct ring_map {
+    int qfd = -1;
+    void* map = nullptr;
+    std::size_t size = 0;
+    machio_ring_header* hdr = nullptr; // nullptr: no ring mapped
+    machio_cqe* cqes = nullptr;
+    std::uint32_t mask = 0;
+};
+
+// The ring size queues get by default: $MACHIO_RING_ENTRIES (a power of two
+// up to 65536; 0 for none) or 4096.
+std::uint32_t default_ring_entries() noexcept;
+
+// MACHIO_IOC_QUEUE_SETUP, and the ring mapped.  On success *ring owns the
+// queue's file (and mapping): ring_unmap() releases them.
+kern_return_t queue_setup(int fd, mach_port_t host, const queue_options& options,
+                          mach_port_t* queue, ring_map* ring) noexcept;
+void ring_unmap(ring_map* ring) noexcept;
+
+// ring_pop: the slots of the completion taken into out (room slots there),
+// 0 if the ring is empty, or one of these.
+constexpr int ring_dead = -1;    // the queue is terminated
+constexpr int ring_no_room = -2; // the oldest completion needs more than room slots
+int ring_pop(const ring_map& ring, machio_cqe* out, unsigned int room) noexcept;
+// Completions waiting in the ring.
+std::uint32_t ring_ready(const ring_map& ring) noexcept;
+// A ring record as the io_done_result_t io_done_queue_wait returns.
+void cqe_to_result(const machio_cqe* cqe, io_done_result_t* result) noexcept;
+
+// io_done_queue_wait: from the ring when it has a completion, else through
+// the kernel.  ring may be null.
+kern_return_t queue_wait_ring(int fd, mach_port_t queue, const ring_map* ring,
+                              io_done_result_t* result) noexcept;
+// Between min and max slots' worth of completions into out, waiting at most
+// timeout_ns (< 0: no limit).  ring may be null.
+kern_return_t queue_reap(int fd, mach_port_t queue, const ring_map* ring, unsigned int min,
+                         unsigned int max, machio_cqe* out, std::int64_t timeout_ns,
+                         unsigned int* count) noexcept;
+
+// ---- The process space's ring queues by name (ring_registry.cpp) ----
+
+// Remember the ring of a queue of the process space (taking over *ring);
+// false (ring left to the caller) if there is no memory for it.
+bool ring_register(std::uint64_t epoch, mach_port_t queue, const ring_map& ring) noexcept;
+// The ring of a queue of the process space, held until ring_put(); nullptr
+// if it has none.
+struct ring_entry;
+ring_entry* ring_get(std::uint64_t epoch, mach_port_t queue) noexcept;
+const ring_map& ring_of(const ring_entry* entry) noexcept;
+void ring_put(ring_entry* entry) noexcept;
+// Forget, unmap and close a queue's ring once no thread uses it.
+void ring_unregister(std::uint64_t epoch, mach_port_t queue) noexcept;
+// The same for every ring of spaces before epoch (machio_space_reset()).
+void ring_unregister_before(std::uint64_t epoch) noexcept;
+
 // munmap of [trunc_page(address), round_page(address + size)).
 kern_return_t unmap(std::uintptr_t address, std::size_t size) noexcept;
 

@@ -26,5 +26,9 @@ extern "C" kern_return_t mach_port_deallocate(mach_port_t task, mach_port_t name
     // counted, so releasing one is a no-op.
     if (!MACH_PORT_VALID(name) || name == space->host || name == space->task)
         return KERN_SUCCESS;
-    return port_deallocate(space->fd, name, call_kind::port_deallocate);
+    kern_return_t kr = port_deallocate(space->fd, name, call_kind::port_deallocate);
+    // A (terminated) queue's file and ring go with its name.
+    if (kr == KERN_SUCCESS)
+        ring_unregister(space->epoch, name);
+    return kr;
 }

@@ -224,6 +224,21 @@ std::span<const std::byte> completion::data() const noexcept {
 
 // ---- io_done_queue ----
 
+namespace detail {
+
+// A C++ queue's own file and ring, unmapped when the queue goes.
+struct queue_ring {
+    ring_map map;
+    queue_ring() noexcept = default;
+    queue_ring(const queue_ring&) = delete;
+    queue_ring& operator=(const queue_ring&) = delete;
+    ~queue_ring() { ring_unmap(&map); }
+};
+
+} // namespace detail
+
+io_done_queue::io_done_queue() noexcept = default;
+
 io_done_queue::io_done_queue(std::shared_ptr<detail::space_state> state, std::uint64_t epoch,
                              mach_port_t name) noexcept
     : space_(std::move(state)), epoch_(epoch), name_(name) {}
@@ -231,7 +246,7 @@ io_done_queue::io_done_queue(std::shared_ptr<detail::space_state> state, std::ui
 io_done_queue::io_done_queue(io_done_queue&& other) noexcept
     : space_(std::move(other.space_)), epoch_(other.epoch_),
       name_(std::exchange(other.name_, MACH_PORT_NULL)),
-      terminated_(std::exchange(other.terminated_, false)) {}
+      terminated_(std::exchange(other.terminated_, false)), ring_(std::move(other.ring_)) {}
 
 io_done_queue& io_done_queue::operator=(io_done_queue&& other) noexcept {
     if (this != &other) {
@@ -240,6 +255,7 @@ io_done_queue& io_done_queue::operator=(io_done_queue&& other) noexcept {
         epoch_ = other.epoch_;
         name_ = std::exchange(other.name_, MACH_PORT_NULL);
         terminated_ = std::exchange(other.terminated_, false);
+        ring_ = std::move(other.ring_);
     }
     return *this;
 }
@@ -255,10 +271,40 @@ result<io_done_queue> io_done_queue::create(const space& sp) noexcept {
     const space_info* info = nullptr;
     if (auto ec = resolve_space(*sp.state_, epoch, info))
         return ec;
+    if (detail::default_ring_entries() && (info->features & MACHIO_FEAT_QUEUE_SETUP)) {
+        auto q = create(sp, queue_options{});
+        // Out of ring memory: a plain queue, as io_done_queue_create does.
+        if (q || (q.error() != kern_errc::resource_shortage && q.error() != kern_errc::failure))
+            return q;
+    }
     mach_port_t name = MACH_PORT_NULL;
     if (kern_return_t kr = detail::queue_create(info->fd, info->host, &name))
         return to_error_code(kr);
     return io_done_queue(sp.state_, epoch, name);
+}
+
+result<io_done_queue> io_done_queue::create(const space& sp,
+                                            const queue_options& options) noexcept {
+    if (!sp.state_)
+        return kern_errc::invalid_argument;
+    const std::uint64_t epoch = current_epoch(*sp.state_);
+    const space_info* info = nullptr;
+    if (auto ec = resolve_space(*sp.state_, epoch, info))
+        return ec;
+    std::unique_ptr<detail::queue_ring> ring(new (std::nothrow) detail::queue_ring);
+    if (!ring)
+        return kern_errc::resource_shortage;
+    detail::queue_options opts;
+    opts.ring_entries = options.ring_entries == queue_options::default_ring
+                            ? detail::default_ring_entries()
+                            : options.ring_entries;
+    opts.eventfd = options.eventfd;
+    mach_port_t name = MACH_PORT_NULL;
+    if (kern_return_t kr = detail::queue_setup(info->fd, info->host, opts, &name, &ring->map))
+        return to_error_code(kr);
+    io_done_queue q(sp.state_, epoch, name);
+    q.ring_ = std::move(ring);
+    return q;
 }
 
 io_done_queue io_done_queue::adopt(const space& sp, mach_port_t name) noexcept {
@@ -276,7 +322,7 @@ result<completion> io_done_queue::wait() const noexcept {
     if (auto ec = resolve(fd))
         return ec;
     io_done_result_t raw = {};
-    if (kern_return_t kr = detail::queue_wait(fd, name_, &raw))
+    if (kern_return_t kr = detail::queue_wait_ring(fd, name_, ring_ ? &ring_->map : nullptr, &raw))
         return to_error_code(kr);
     return completion::from_raw(raw);
 }
@@ -285,7 +331,30 @@ std::error_code io_done_queue::wait(io_done_result_t& raw) const noexcept {
     int fd = -1;
     if (auto ec = resolve(fd))
         return ec;
-    return to_error_code(detail::queue_wait(fd, name_, &raw));
+    return to_error_code(detail::queue_wait_ring(fd, name_, ring_ ? &ring_->map : nullptr, &raw));
+}
+
+result<std::size_t> io_done_queue::reap(std::span<completion_record> out, std::size_t min,
+                                        std::chrono::nanoseconds timeout) const noexcept {
+    int fd = -1;
+    if (auto ec = resolve(fd))
+        return ec;
+    if (out.size() > MACHIO_RING_MAX_ENTRIES || min > out.size())
+        return kern_errc::invalid_argument;
+    unsigned int count = 0;
+    if (kern_return_t kr = detail::queue_reap(
+            fd, name_, ring_ ? &ring_->map : nullptr, static_cast<unsigned int>(min),
+            static_cast<unsigned int>(out.size()), out.data(), timeout.count(), &count))
+        return to_error_code(kr);
+    return std::size_t{count};
+}
+
+int io_done_queue::fd() const noexcept {
+    return ring_ ? ring_->map.qfd : -1;
+}
+
+bool io_done_queue::has_ring() const noexcept {
+    return ring_ && ring_->map.hdr;
 }
 
 std::error_code io_done_queue::terminate() noexcept {
@@ -317,11 +386,14 @@ std::error_code io_done_queue::close() noexcept {
         ec = to_error_code(detail::port_deallocate(fd, name_, detail::call_kind::port_deallocate));
     name_ = MACH_PORT_NULL;
     terminated_ = false;
+    ring_.reset();
     space_.reset();
     return ec;
 }
 
 mach_port_t io_done_queue::release() noexcept {
+    // The ring is ours, not the name's: waits on the name go through the kernel.
+    ring_.reset();
     space_.reset();
     terminated_ = false;
     return std::exchange(name_, MACH_PORT_NULL);

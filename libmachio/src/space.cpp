@@ -215,6 +215,8 @@ extern "C" kern_return_t machio_space_reset(void) {
         retire(old, empty.fd);
     else
         ::close(empty.fd);
+    // The old space's queue rings: their names mean nothing any more.
+    ring_unregister_before(fresh->info.epoch);
     return KERN_SUCCESS;
 }
 

@@ -173,7 +173,8 @@ TEST_F(CApi, HostAndTaskNamesOfAFreshSpace) {
     EXPECT_EQ(info.task, mach_task_self());
     EXPECT_EQ(info.features, MACHIO_FEAT_IO_DONE_QUEUE | MACHIO_FEAT_OOL_READ | MACHIO_FEAT_INBAND |
                                  MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
-                                 MACHIO_FEAT_SUBMIT_BATCH);
+                                 MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
+                                 MACHIO_FEAT_REAP);
     std::ifstream param("/sys/module/machio/parameters/max_names");
     unsigned max_names = 0;
     if (param >> max_names)

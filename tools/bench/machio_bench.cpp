@@ -124,16 +124,23 @@ struct workload {
     uint32_t qd;
 };
 
-enum class engine_id { machio, io_uring, aio, sync };
-constexpr engine_id all_engines[] = {engine_id::machio, engine_id::io_uring, engine_id::aio,
-                                     engine_id::sync};
+enum class engine_id { machio, machio_batch, machio_ring, io_uring, io_uring_fixed, aio, sync };
+constexpr engine_id all_engines[] = {
+    engine_id::machio,         engine_id::machio_batch, engine_id::machio_ring, engine_id::io_uring,
+    engine_id::io_uring_fixed, engine_id::aio,          engine_id::sync};
 
 const char* engine_name(engine_id e) {
     switch (e) {
     case engine_id::machio:
         return "machio";
+    case engine_id::machio_batch:
+        return "machio-batch";
+    case engine_id::machio_ring:
+        return "machio-ring";
     case engine_id::io_uring:
         return "io_uring";
+    case engine_id::io_uring_fixed:
+        return "io_uring-fixed";
     case engine_id::aio:
         return "aio";
     case engine_id::sync:
@@ -282,16 +289,21 @@ std::vector<engine_id> parse_engines(std::string_view s) {
             continue;
         }
         std::optional<engine_id> e;
-        if (name == "machio")
-            e = engine_id::machio;
-        else if (name == "io_uring" || name == "uring" || name == "io-uring")
+        for (engine_id id : all_engines)
+            if (name == engine_name(id))
+                e = id;
+        if (e)
+            ;
+        else if (name == "uring" || name == "io-uring")
             e = engine_id::io_uring;
         else if (name == "aio" || name == "libaio")
             e = engine_id::aio;
         else if (name == "sync" || name == "psync")
             e = engine_id::sync;
         else
-            usage_error(fmt::format("unknown engine '{}' (machio, io_uring, aio, sync)", name));
+            usage_error(fmt::format("unknown engine '{}' (machio, machio-batch, machio-ring, "
+                                    "io_uring, io_uring-fixed, aio, sync)",
+                                    name));
         if (std::find(out.begin(), out.end(), *e) == out.end())
             out.push_back(*e);
     }
@@ -662,6 +674,7 @@ struct job {
 
 struct result {
     uint64_t ops = 0;
+    uint64_t syscalls = 0; // the engine's own system calls for I/O, counted by it
     histogram lat;
     int64_t wall_ns = 0;
     int64_t cpu_ns = 0;
@@ -671,6 +684,7 @@ struct result {
 // What one thread of an engine counted.
 struct tally {
     uint64_t ops = 0;
+    uint64_t syscalls = 0;
     histogram lat;
     int64_t last = 0; // time of its last reap
 };
@@ -711,6 +725,7 @@ class meter {
         int64_t last = t0_;
         for (auto& t : tallies) {
             r.ops += t.ops;
+            r.syscalls += t.syscalls;
             r.lat.merge(t.lat);
             last = std::max(last, t.last);
         }
@@ -787,6 +802,7 @@ result run_machio(const job& j) {
     std::vector<tally> tallies(j.waiters);
     first_error err(*j.src);
     meter m(*j.src);
+    std::atomic<uint64_t> submits{0};
 
     std::mutex end_mutex;
     std::condition_variable end_cv;
@@ -806,6 +822,7 @@ result run_machio(const job& j) {
         j.before(buf[s], *off);
         auto recnum = recnum_t(*off / j.lbs);
         slots[s].submitted.store(now_ns(), std::memory_order_release);
+        submits.fetch_add(1, std::memory_order_relaxed);
         kern_return_t kr = j.write ? device_write_async(dev, queue, s, 0, recnum, buf[s], j.bs)
                                    : device_read_overwrite_async(dev, queue, s, 0, recnum,
                                                                  io_buf_len_t(j.bs), buf[s]);
@@ -824,6 +841,10 @@ result run_machio(const job& j) {
         go.wait();
         for (;;) {
             io_done_result_t res;
+            // The library waits in the kernel only when the ring is empty
+            // (and, once, to check a new result pointer).
+            if (machio_io_done_queue_ready(queue) <= 0)
+                t.syscalls++;
             kern_return_t kr = io_done_queue_wait(queue, &res);
             if (kr == KERN_TERMINATED)
                 return;
@@ -884,9 +905,127 @@ result run_machio(const job& j) {
     for (auto& t : threads)
         t.join();
     result res = m.finish(tallies, err);
+    res.syscalls += submits.load();
     mach_port_deallocate(mach_task_self(), queue);
     device_close(dev);
     return res;
+}
+
+// ---- Engines: machio-batch, machio-ring -------------------------------------
+
+// One thread, the io_uring engine's loop with machio's extensions: every
+// resubmission of a round in one machio_submit_batch(), then every
+// completion there is in one machio_io_done_queue_reap(min 1).  machio-batch
+// uses a queue without a ring (each reap is a system call); machio-ring a
+// ring queue, whose reaps need no system call while completions wait.
+result run_machio_batch(const job& j, bool ring) {
+    mach_port_t dev = MACH_PORT_NULL, queue = MACH_PORT_NULL;
+    kern_return_t kr =
+        device_open(mach_host_self(), D_READ | (j.write ? D_WRITE : 0), j.device.c_str(), &dev);
+    if (kr != KERN_SUCCESS)
+        return failed(fmt::format("device_open {}: {}", j.device, mach_error_string(kr)));
+    uint32_t entries = 1;
+    while (entries < j.qd)
+        entries <<= 1;
+    machio_queue_options_t qo = {.ring_entries = ring ? entries : 0, .eventfd = -1};
+    kr = machio_io_done_queue_create_with(mach_host_self(), &qo, &queue);
+    if (kr != KERN_SUCCESS) {
+        device_close(dev);
+        return failed(fmt::format("machio_io_done_queue_create_with: {}", mach_error_string(kr)));
+    }
+
+    slot_buffers buf(j.qd, j.bs);
+    std::vector<uint64_t> offs(j.qd);
+    std::vector<int64_t> submitted(j.qd);
+    std::vector<machio_io_request> pending;
+    pending.reserve(j.qd);
+    std::vector<machio_cqe> cqes(entries);
+    tally t;
+    first_error err(*j.src);
+    meter m(*j.src);
+    rng r{thread_seed(0)};
+    uint32_t inflight = 0;
+
+    auto issue = [&](uint32_t s, int64_t now) {
+        auto off = j.src->next(r, now);
+        if (!off)
+            return false;
+        offs[s] = *off;
+        j.before(buf[s], *off);
+        machio_io_request rq = {};
+        rq.op = j.write ? MACHIO_OP_WRITE : MACHIO_OP_READ_OVERWRITE;
+        rq.device = dev;
+        rq.queue = queue;
+        rq.reqid = s;
+        rq.recnum = uint32_t(*off / j.lbs);
+        rq.count = int32_t(j.bs);
+        rq.buffer = reinterpret_cast<uintptr_t>(buf[s]);
+        pending.push_back(rq);
+        submitted[s] = now_ns();
+        return true;
+    };
+    // Those the batch refuses are dropped (and the run ends).
+    auto submit = [&] {
+        size_t done = 0;
+        while (done < pending.size()) {
+            unsigned accepted = 0;
+            kern_return_t kr = machio_submit_batch(pending.data() + done,
+                                                   unsigned(pending.size() - done), &accepted);
+            t.syscalls++;
+            if (kr != KERN_SUCCESS || accepted == 0) {
+                err.set(fmt::format("machio_submit_batch: {}", mach_error_string(kr)));
+                inflight -= uint32_t(pending.size() - done);
+                break;
+            }
+            done += accepted;
+        }
+        pending.clear();
+    };
+
+    m.start();
+    int64_t now = now_ns();
+    while (inflight < j.qd && issue(inflight, now))
+        inflight++;
+    submit();
+    while (inflight > 0) {
+        if (!ring || machio_io_done_queue_ready(queue) <= 0)
+            t.syscalls++;
+        unsigned n = 0;
+        kr = machio_io_done_queue_reap(queue, 1, unsigned(cqes.size()), cqes.data(), -1, &n);
+        if (kr == KERN_ABORTED)
+            continue;
+        if (kr != KERN_SUCCESS) {
+            err.set(fmt::format("machio_io_done_queue_reap: {}", mach_error_string(kr)));
+            break;
+        }
+        for (const machio_cqe* c = cqes.data(); n--; c = machio_cqe_next(c)) {
+            now = now_ns();
+            uint32_t s = c->reqid;
+            if (s >= j.qd) {
+                err.set(fmt::format("completion for unknown request {:#x}", s));
+                inflight--;
+                continue;
+            }
+            if (c->code != KERN_SUCCESS)
+                err.set(fmt::format("{} at offset {}: {}", j.op_name(), offs[s],
+                                    mach_error_string(c->code)));
+            else if (auto why = j.after(buf[s], offs[s], c->count); !why.empty())
+                err.set(std::move(why));
+            else {
+                t.lat.add(now - submitted[s]);
+                t.ops++;
+            }
+            t.last = now;
+            if (!issue(s, now))
+                inflight--;
+        }
+        submit();
+    }
+    // Requests still in flight after an error: terminate waits for them.
+    io_done_queue_terminate(queue);
+    mach_port_deallocate(mach_task_self(), queue);
+    device_close(dev);
+    return m.finish({&t, 1}, err);
 }
 
 // ---- Engine: io_uring ------------------------------------------------------
@@ -952,6 +1091,7 @@ result run_io_uring(const job& j) {
         inflight++;
     while (inflight > 0) {
         int rc = io_uring_submit_and_wait(&ring, 1);
+        t.syscalls++; // one io_uring_enter: no SQPOLL, so it always enters
         if (rc == -EINTR)
             continue;
         if (rc < 0) { // the ring's exit cancels what is still in flight
@@ -1031,6 +1171,7 @@ result run_aio(const job& j) {
         size_t done = 0;
         while (done < pending.size()) {
             int rc = io_submit(ctx, long(pending.size() - done), pending.data() + done);
+            t.syscalls++;
             if (rc == -EINTR)
                 continue;
             if (rc <= 0) {
@@ -1050,6 +1191,7 @@ result run_aio(const job& j) {
     submit();
     while (inflight > 0) {
         int n = io_getevents(ctx, 1, long(j.qd), events.data(), nullptr);
+        t.syscalls++;
         if (n == -EINTR)
             continue;
         if (n < 0) { // io_destroy() waits for what is still in flight
@@ -1104,6 +1246,7 @@ result run_sync(const job& j) {
             ssize_t n = j.write ? pwrite(fd.get(), b, j.bs, off_t(*off))
                                 : pread(fd.get(), b, j.bs, off_t(*off));
             int e = errno;
+            t.syscalls++;
             now = now_ns();
             t.last = now;
             if (n < 0) {
@@ -1133,8 +1276,17 @@ result run_engine(engine_id e, const job& j) {
     switch (e) {
     case engine_id::machio:
         return run_machio(j);
+    case engine_id::machio_batch:
+        return run_machio_batch(j, false);
+    case engine_id::machio_ring:
+        return run_machio_batch(j, true);
     case engine_id::io_uring:
         return run_io_uring(j);
+    case engine_id::io_uring_fixed: {
+        job jf = j;
+        jf.uring_fixed = true;
+        return run_io_uring(jf);
+    }
     case engine_id::aio:
         return run_aio(j);
     case engine_id::sync:
@@ -1201,22 +1353,24 @@ std::string verify(engine_id e, const options& o, const device_info& d, const wo
 // ---- Report -------------------------------------------------------------------
 
 void print_table_header() {
-    fmt::print("  {:<9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6} {:>7}\n", "engine",
-               "ops", "IOPS", "MiB/s", "mean", "p50", "p99", "p99.9", "CPU/op", "CPU", "vs");
-    fmt::print("  {:<9} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6} {:>7}\n", "", "", "",
-               "", "µs", "µs", "µs", "µs", "µs", "%", "machio");
+    fmt::print("  {:<14} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}\n",
+               "engine", "ops", "IOPS", "MiB/s", "mean", "p50", "p99", "p99.9", "CPU/op", "CPU",
+               "syscalls", "vs");
+    fmt::print("  {:<14} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}\n", "",
+               "", "", "", "µs", "µs", "µs", "µs", "µs", "%", "/op", "machio");
 }
 
 void print_row(engine_id e, const result& r, uint32_t bs, double machio_iops) {
     double secs = double(r.wall_ns) / 1e9;
     double iops = secs > 0 ? double(r.ops) / secs : 0;
     std::string rel = machio_iops > 0 ? fmt::format("{:.2f}x", iops / machio_iops) : "-";
-    fmt::print("  {:<9} {:>9} {:>9.0f} {:>8.1f} {:>8.1f} {:>8.1f} {:>8.1f} {:>8.1f} {:>8.2f} "
-               "{:>6.0f} {:>7}\n",
+    fmt::print("  {:<14} {:>9} {:>9.0f} {:>8.1f} {:>8.1f} {:>8.1f} {:>8.1f} {:>8.1f} {:>8.2f} "
+               "{:>6.0f} {:>8.2f} {:>7}\n",
                engine_name(e), r.ops, iops, iops * bs / double(MiB), r.lat.mean() / 1e3,
                r.lat.percentile(0.50) / 1e3, r.lat.percentile(0.99) / 1e3,
                r.lat.percentile(0.999) / 1e3, r.ops ? double(r.cpu_ns) / double(r.ops) / 1e3 : 0,
-               secs > 0 ? double(r.cpu_ns) / 1e9 / secs * 100 : 0, rel);
+               secs > 0 ? double(r.cpu_ns) / 1e9 / secs * 100 : 0,
+               r.ops ? double(r.syscalls) / double(r.ops) : 0, rel);
 }
 
 void print_intro(const options& o, const device_info& d, uint64_t region) {
@@ -1237,6 +1391,8 @@ void print_intro(const options& o, const device_info& d, uint64_t region) {
                 engines += fmt::format(" (ABI {}, {} waiter thread{})", info.abi_version, o.waiters,
                                        o.waiters == 1 ? "" : "s");
         } else if (e == engine_id::io_uring && o.uring_fixed) {
+            engines += " (registered buffers)";
+        } else if (e == engine_id::io_uring_fixed) {
             engines += " (registered buffers)";
         } else if (e == engine_id::sync) {
             engines += " (QD threads)";

@@ -407,6 +407,51 @@ MACHIO_API kern_return_t machio_device_open_fd(mach_port_t master_port, int fd, 
 MACHIO_API kern_return_t machio_submit_batch(const struct machio_io_request* requests,
                                              unsigned int count, unsigned int* accepted);
 
+/* ---- machio extensions: queue options, batched reaping, event loops ----
+ *
+ * io_done_queue_create gives every queue a completion ring of
+ * $MACHIO_RING_ENTRIES slots (a power of two up to 65536; default 4096; 0
+ * for none) that the module writes completions into and io_done_queue_wait
+ * takes them from without a system call.  A ring queue takes no request
+ * whose completion the ring could not hold: such a request is refused with
+ * KERN_RESOURCE_SHORTAGE, so at most that many requests are outstanding
+ * (in flight or unreaped) on one queue; an inband read counts as five. */
+
+typedef struct machio_queue_options {
+    unsigned int ring_entries; /* ring slots, a power of two up to 65536; 0: no ring */
+    int eventfd;               /* an eventfd signalled per completion; -1: none */
+} machio_queue_options_t;
+
+/* io_done_queue_create with options.  Every queue made so also has a file
+ * for event loops (machio_io_done_queue_fd). */
+MACHIO_API kern_return_t machio_io_done_queue_create_with(mach_port_t host,
+                                                          const machio_queue_options_t* options,
+                                                          mach_port_t* queue);
+/* The queue's file: readable (poll, epoll) while completions are waiting
+ * and once the queue is terminated.  Owned by the library until the name
+ * is deallocated; do not close it.  -1 (errno ENOENT) for a queue without
+ * one. */
+MACHIO_API int machio_io_done_queue_fd(mach_port_t queue);
+/* How many completions wait in the queue's ring, read without a system
+ * call (a snapshot: other threads may take them); -1 (errno ENOENT) for a
+ * queue without a ring. */
+MACHIO_API int machio_io_done_queue_ready(mach_port_t queue);
+/* Take between min and max slots' worth of completions, oldest first, into
+ * completions[max] (struct machio_cqe of <uapi/linux/machio.h>: 32 bytes;
+ * a successful inband read, flags MACHIO_CQE_INBAND, takes 1 + its bytes
+ * in the following slots: step with machio_cqe_next()).  Waits at most
+ * timeout_ns (< 0: no limit) for min; *count is how many were taken,
+ * fewer than min only after the timeout.  KERN_TERMINATED,
+ * KERN_ABORTED (signal, nothing taken), KERN_INVALID_ARGUMENT (bad
+ * arguments, or max too small for the oldest completion). */
+MACHIO_API kern_return_t machio_io_done_queue_reap(mach_port_t queue, unsigned int min,
+                                                   unsigned int max, struct machio_cqe* completions,
+                                                   long long timeout_ns, unsigned int* count);
+
+static inline const struct machio_cqe* machio_cqe_next(const struct machio_cqe* c) {
+    return c + (c->slots ? c->slots : 1);
+}
+
 typedef struct machio_info {
     unsigned int abi_version;   /* MACHIO_ABI_VERSION of the module */
     unsigned int io_inband_max; /* IO_INBAND_MAX */

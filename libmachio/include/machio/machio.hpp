@@ -37,6 +37,7 @@
 #include <machio/mach.h>
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -196,6 +197,7 @@ template <class T> class [[nodiscard]] result {
 
 namespace detail {
 struct space_state;
+struct queue_ring;
 } // namespace detail
 
 class io_done_queue;
@@ -319,10 +321,29 @@ class MACHIO_API completion {
 
 // ---- io_done_queue ----
 
+// One completion as a ring or reap record (32 bytes; an inband read's bytes
+// follow it in the next slots).
+using completion_record = struct machio_cqe;
+
+struct queue_options {
+    // Completion ring slots, a power of two up to 65536; 0 for no ring.
+    // Default: $MACHIO_RING_ENTRIES or 4096, as io_done_queue_create.
+    std::uint32_t ring_entries = default_ring;
+    // An eventfd signalled per completion; -1 for none.
+    int eventfd = -1;
+    static constexpr std::uint32_t default_ring = ~std::uint32_t{0};
+};
+
 class MACHIO_API io_done_queue {
   public:
-    io_done_queue() noexcept = default;
+    io_done_queue() noexcept;
+    // A queue with a completion ring when the module can make one (see
+    // queue_options), else a plain queue: they behave the same.
     [[nodiscard]] static result<io_done_queue> create(const space& sp) noexcept;
+    // With options, exactly: an error if the ring or eventfd is refused
+    // (kern_errc::resource_shortage past the space's ring budget).
+    [[nodiscard]] static result<io_done_queue> create(const space& sp,
+                                                      const queue_options& options) noexcept;
     // Take ownership of a queue name of sp (e.g. from the C API).
     [[nodiscard]] static io_done_queue adopt(const space& sp, mach_port_t name) noexcept;
 
@@ -342,6 +363,18 @@ class MACHIO_API io_done_queue {
     // The same into a caller-owned io_done_result_t (no conversion; the
     // out-of-line data of a read is then the caller's to vm_deallocate).
     [[nodiscard]] std::error_code wait(io_done_result_t& raw) const noexcept;
+    // Between min and out.size() slots' worth of completions into out,
+    // waiting at most timeout (negative: no limit) for min: how many were
+    // taken.  No system call while the ring holds them; nothing allocated.
+    // Step through them with machio_cqe_next().
+    [[nodiscard]] result<std::size_t>
+    reap(std::span<completion_record> out, std::size_t min = 1,
+         std::chrono::nanoseconds timeout = std::chrono::nanoseconds{-1}) const noexcept;
+    // The queue's file for poll/epoll (readable while completions wait),
+    // owned by this object; -1 for a queue without one.
+    [[nodiscard]] int fd() const noexcept;
+    // Whether completions come through a mapped ring.
+    [[nodiscard]] bool has_ring() const noexcept;
     // Wake all waiters (kern_errc::terminated), wait for outstanding I/O,
     // discard its completions.  The name stays owned until destruction.
     [[nodiscard]] std::error_code terminate() noexcept;
@@ -360,6 +393,7 @@ class MACHIO_API io_done_queue {
     std::uint64_t epoch_ = 0;
     mach_port_t name_ = MACH_PORT_NULL;
     bool terminated_ = false;
+    std::unique_ptr<detail::queue_ring> ring_;
 };
 
 // ---- device ----

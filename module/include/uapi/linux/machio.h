@@ -33,6 +33,8 @@
 #define MACHIO_FEAT_NOWAIT		(1ULL << 3)	/* D_NOWAIT honoured */
 #define MACHIO_FEAT_LIMITS		(1ULL << 4)	/* query reports bounds */
 #define MACHIO_FEAT_SUBMIT_BATCH	(1ULL << 5)	/* MACHIO_IOC_SUBMIT_BATCH */
+#define MACHIO_FEAT_QUEUE_SETUP		(1ULL << 6)	/* rings, queue files, eventfd */
+#define MACHIO_FEAT_REAP		(1ULL << 7)	/* MACHIO_IOC_QUEUE_REAP */
 
 /* Mach port names: index << 8 | generation; never 0 nor ~0. */
 #define MACHIO_PORT_NULL	0U
@@ -89,7 +91,9 @@ struct machio_query {
 	__u32 nr_requests;	/* out: requests in flight or unreaped now */
 	__u32 max_pinned_pages;	/* out: user pages pinned at once, at most */
 	__u32 nr_pinned_pages;	/* out: user pages pinned now */
-	__u64 reserved[2];	/* must be zero */
+	__u32 max_ring_slots;	/* out: completion ring slots, all queues */
+	__u32 nr_ring_slots;	/* out: completion ring slots now */
+	__u64 reserved[1];	/* must be zero */
 };
 
 /* MACHIO_IOC_QUEUE_CREATE: io_done_queue_create(host, &queue). */
@@ -194,6 +198,98 @@ struct machio_submit_batch {
 	__u64 reserved[2];	/* must be zero */
 };
 
+/*
+ * One completion in 32 bytes: a slot of a completion ring, or a record of
+ * MACHIO_IOC_QUEUE_REAP.  A successful inband read (MACHIO_CQE_INBAND)
+ * is followed by its @count bytes in the next @slots - 1 slots; every
+ * other completion is one slot.
+ */
+struct machio_cqe {
+	__u32 reqid;		/* request id, bit for bit */
+	__s32 code;		/* KERN_* or D_* */
+	__s32 count;		/* bytes transferred */
+	__u16 type;		/* MACHIO_IO_DONE_* */
+	__u16 slots;		/* slots this completion takes, 1 .. MACHIO_CQE_MAX_SLOTS */
+	__u64 data;		/* user address of the data (out-of-line, overwrite reads) */
+	__u32 flags;		/* MACHIO_CQE_* */
+	__u32 reserved;		/* written as zero */
+};
+
+#define MACHIO_CQE_INBAND	(1U << 0)	/* an inband read: bytes in the next slots */
+
+#define MACHIO_CQE_SIZE		32
+#define MACHIO_CQE_MAX_SLOTS	(1 + MACHIO_IO_INBAND_MAX / MACHIO_CQE_SIZE)
+
+/*
+ * The header of a completion ring, at offset 0 of the queue file's
+ * mapping; slot i is at cqes_offset + (i & (entries - 1)) * 32.  @head and
+ * @tail each hold a slot index in their low 32 bits and a completion count
+ * in their high 32 bits, so that one compare-and-swap of @head takes a
+ * whole completion, and (tail >> 32) - (head >> 32) completions are
+ * waiting.  The kernel writes slots and then @tail (release); consumers
+ * read @tail (acquire), copy the completion at @head, and take it with a
+ * compare-and-swap of @head.  The kernel never trusts what it reads here.
+ */
+struct machio_ring_header {
+	__u64 head;		/* consumers */
+	__u64 pad0[7];		/* head alone on its cache line */
+	__u64 tail;		/* the kernel */
+	__u32 flags;		/* MACHIO_RING_* (the kernel) */
+	__u32 entries;		/* slots, a power of two */
+	__u64 pad1[6];
+};
+
+#define MACHIO_RING_DEAD	(1U << 0)	/* the queue is terminated */
+
+/* MACHIO_IOC_QUEUE_SETUP flags. */
+#define MACHIO_QUEUE_RING	(1U << 0)	/* a completion ring of @ring_entries */
+#define MACHIO_QUEUE_EVENTFD	(1U << 1)	/* signal @eventfd per completion */
+
+#define MACHIO_RING_MAX_ENTRIES	65536
+
+/*
+ * MACHIO_IOC_QUEUE_SETUP: io_done_queue_create with options, returning
+ * the queue's name and a file of its own (O_CLOEXEC): readable (poll,
+ * epoll) while completions are waiting or once the queue is terminated,
+ * and, for a ring, mapped with mmap(@ring_size, MAP_SHARED, offset 0).
+ * A queue with a ring takes no request whose completion the ring could
+ * not hold (-EAGAIN).
+ */
+struct machio_queue_setup {
+	__u32 host;		/* in: host name */
+	__u32 flags;		/* in: MACHIO_QUEUE_* */
+	__u32 ring_entries;	/* in: ring slots, a power of two up to 65536 */
+	__s32 eventfd;		/* in: with MACHIO_QUEUE_EVENTFD */
+	__u32 queue;		/* out: the queue's name */
+	__s32 fd;		/* out: the queue's file */
+	__u64 ring_size;	/* out: bytes to map (0 without a ring) */
+	__u32 cqes_offset;	/* out: offset of slot 0 in the mapping */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[4];	/* must be zero */
+};
+
+/* MACHIO_IOC_QUEUE_REAP flags. */
+#define MACHIO_REAP_TIMEOUT	(1U << 0)	/* @timeout_ns bounds the wait */
+
+/*
+ * MACHIO_IOC_QUEUE_REAP: wait until at least @min completions are
+ * waiting (or the timeout passes), then take up to @max slots of them,
+ * oldest first, into @cqes.  Returns how many completions it took: fewer
+ * than @min only after the timeout.  @min 0 never waits.  -EOVERFLOW if
+ * the oldest completion does not fit in @max slots (an inband read needs
+ * MACHIO_CQE_MAX_SLOTS); -ESHUTDOWN once the queue is terminated; -EINTR
+ * for a signal before anything was taken.
+ */
+struct machio_queue_reap {
+	__u32 queue;
+	__u32 min;		/* completions to wait for, at most @max */
+	__u32 max;		/* slots at @cqes, 1 .. 65536 */
+	__u32 flags;		/* MACHIO_REAP_* */
+	__u64 timeout_ns;	/* relative, with MACHIO_REAP_TIMEOUT */
+	__u64 cqes;		/* user pointer to struct machio_cqe[@max] */
+	__u64 reserved[2];	/* must be zero */
+};
+
 #define MACHIO_IOC_MAGIC	0xB9
 
 #define MACHIO_IOC_QUERY		_IOWR(MACHIO_IOC_MAGIC, 0x00, struct machio_query)
@@ -205,5 +301,7 @@ struct machio_submit_batch {
 #define MACHIO_IOC_PORT_DEALLOCATE	_IOW(MACHIO_IOC_MAGIC, 0x06, struct machio_port_deallocate)
 #define MACHIO_IOC_SUBMIT		_IOW(MACHIO_IOC_MAGIC, 0x07, struct machio_io_request)
 #define MACHIO_IOC_SUBMIT_BATCH		_IOW(MACHIO_IOC_MAGIC, 0x08, struct machio_submit_batch)
+#define MACHIO_IOC_QUEUE_SETUP		_IOWR(MACHIO_IOC_MAGIC, 0x09, struct machio_queue_setup)
+#define MACHIO_IOC_QUEUE_REAP		_IOW(MACHIO_IOC_MAGIC, 0x0a, struct machio_queue_reap)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
