@@ -41,7 +41,13 @@
 
 static bool machio_op_is_write(u32 op)
 {
-	return op == MACHIO_OP_WRITE || op == MACHIO_OP_WRITE_INBAND;
+	return op == MACHIO_OP_WRITE || op == MACHIO_OP_WRITE_INBAND ||
+	       op == MACHIO_OP_WRITE_FIXED;
+}
+
+static bool machio_op_is_fixed(u32 op)
+{
+	return op == MACHIO_OP_READ_FIXED || op == MACHIO_OP_WRITE_FIXED;
 }
 
 static bool machio_op_is_inband(u32 op)
@@ -116,6 +122,8 @@ static void machio_req_post(struct machio_req *req, bool may_sleep)
 static void machio_req_done(struct machio_req *req, bool may_sleep)
 {
 	machio_req_free_kbuf(req);
+	if (machio_op_is_fixed(req->op))
+		machio_buffer_unuse(req);
 	if (req->wlocked) {
 		req->wlocked = false;
 		machio_wlock_release(req->dev->disk, &req->wlock);
@@ -354,12 +362,16 @@ static int machio_req_prepare(struct machio_req *req, s32 count)
 
 	if (count % lbs)
 		return MACHIO_D_INVALID_SIZE;
+	/* A registered buffer: @uaddr was the offset in it. */
+	if (machio_op_is_fixed(req->op) &&
+	    machio_buffer_use(req->fixed, req, req->uaddr, count))
+		return -EFAULT;
 	if (req->op != MACHIO_OP_READ && (req->uaddr & bdev_dma_alignment(bdev)))
 		return MACHIO_D_INVALID_SIZE;
 	/* A transfer running off the end is cut short. */
 	req->count = min_t(u64, count, size - req->pos);
 	req->io_len = req->count;
-	if (!req->count)
+	if (!req->count || machio_op_is_fixed(req->op))
 		return 0;
 
 	if (req->op == MACHIO_OP_READ && machio_req_map_ool(req))
@@ -405,9 +417,11 @@ static void machio_req_start(struct machio_req *req)
 	switch (req->op) {
 	case MACHIO_OP_READ:
 	case MACHIO_OP_READ_OVERWRITE:
+	case MACHIO_OP_READ_FIXED:
 		machio_submit_user(req, false);
 		break;
 	case MACHIO_OP_WRITE:
+	case MACHIO_OP_WRITE_FIXED:
 		machio_submit_user(req, true);
 		break;
 	case MACHIO_OP_READ_INBAND:
@@ -455,12 +469,13 @@ static int machio_req_order_write(struct machio_req *req)
 int machio_submit(struct machio_space *space,
 		  const struct machio_io_request *arg)
 {
-	struct machio_port *devp, *qp = NULL;
+	struct machio_port *devp, *qp = NULL, *bufp = NULL;
 	struct machio_req *req;
 	int ret;
 
-	if (arg->pad || memchr_inv(arg->reserved, 0, sizeof(arg->reserved)) ||
-	    arg->op < MACHIO_OP_READ || arg->op > MACHIO_OP_WRITE_INBAND ||
+	if (memchr_inv(arg->reserved, 0, sizeof(arg->reserved)) ||
+	    arg->op < MACHIO_OP_READ || arg->op > MACHIO_OP_WRITE_FIXED ||
+	    (arg->fixed && !machio_op_is_fixed(arg->op)) ||
 	    (arg->mode & ~MACHIO_MODE_ALL))
 		return -EINVAL;
 
@@ -472,6 +487,12 @@ int machio_submit(struct machio_space *space,
 		ret = machio_name_lookup(space, arg->queue, MACHIO_KIND_QUEUE, &qp);
 		if (ret)
 			goto err_dev;
+	}
+
+	if (machio_op_is_fixed(arg->op)) {
+		ret = machio_name_lookup(space, arg->fixed, MACHIO_KIND_BUFFER, &bufp);
+		if (ret)
+			goto err_queue;
 	}
 
 	/* Reaped or not, a request holds memory until it is freed. */
@@ -488,6 +509,8 @@ int machio_submit(struct machio_space *space,
 	kref_get(&space->ref);
 	req->dev = machio_to_device(devp);
 	req->queue = qp ? machio_to_queue(qp) : NULL;
+	if (bufp)
+		req->fixed = machio_to_buffer(bufp);
 	req->op = arg->op;
 	req->reqid = arg->reqid;
 	req->mode = arg->mode;
@@ -543,6 +566,9 @@ err_req:
 	return ret;
 err_count:
 	atomic_dec(&space->nr_reqs);
+	if (bufp)
+		machio_port_put(bufp);
+err_queue:
 	if (qp)
 		machio_port_put(qp);
 err_dev:
@@ -557,6 +583,7 @@ static s32 machio_op_to_type(u32 op)
 	case MACHIO_OP_READ_INBAND:
 		return MACHIO_IO_DONE_READ;
 	case MACHIO_OP_READ_OVERWRITE:
+	case MACHIO_OP_READ_FIXED:
 		return MACHIO_IO_DONE_OVERWRITE;
 	default:
 		return MACHIO_IO_DONE_WRITE;
@@ -601,6 +628,7 @@ u32 machio_req_fill_cqe(const struct machio_req *req, struct machio_cqe *cqe,
 			cqe->data = req->uaddr;
 		break;
 	case MACHIO_OP_READ_OVERWRITE:
+	case MACHIO_OP_READ_FIXED:
 		cqe->data = req->uaddr;
 		break;
 	case MACHIO_OP_READ_INBAND:
@@ -654,6 +682,10 @@ void machio_req_free(struct machio_req *req)
 	}
 	machio_req_free_kbuf(req);
 	kfree(req->inband);
+	if (machio_op_is_fixed(req->op) && req->fixed) {
+		machio_buffer_unuse(req);	/* refused before its I/O */
+		machio_port_put(&req->fixed->port);
+	}
 	if (req->queue)
 		machio_port_put(&req->queue->port);
 	if (req->dev)
@@ -683,6 +715,11 @@ void machio_req_release(struct machio_req *req)
 
 	if (req->mm || req->kbuf)
 		goto later;
+	if (machio_op_is_fixed(req->op) && req->fixed) {
+		if (!machio_kref_put_not_last(&req->fixed->port.ref))
+			goto later;
+		req->fixed = NULL;
+	}
 	if (req->queue) {
 		if (!machio_kref_put_not_last(&req->queue->port.ref))
 			goto later;

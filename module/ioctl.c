@@ -41,7 +41,7 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 	q.features = MACHIO_FEAT_IO_DONE_QUEUE | MACHIO_FEAT_OOL_READ |
 		     MACHIO_FEAT_INBAND | MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
 		     MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
-		     MACHIO_FEAT_REAP;
+		     MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS;
 	if (copy_to_user(argp, &q, sizeof(q)))
 		return -EFAULT;
 	return 0;
@@ -125,6 +125,25 @@ static long machio_ioc_queue_reap(struct machio_space *space, void __user *argp)
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
 	return machio_queue_reap(space, &a);
+}
+
+static long machio_ioc_buffer_register(struct machio_space *space, void __user *argp)
+{
+	struct machio_buffer_register a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.name || a.flags || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	ret = machio_buffer_register(space, &a);
+	if (ret)
+		return ret;
+	if (copy_to_user(argp, &a, sizeof(a))) {
+		machio_name_deallocate(space, a.name);
+		return -EFAULT;
+	}
+	return 0;
 }
 
 static long machio_ioc_device_open(struct machio_space *space,
@@ -244,6 +263,7 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_SUBMIT_BATCH)] = { MACHIO_IOC_SUBMIT_BATCH, machio_ioc_submit_batch },
 	[_IOC_NR(MACHIO_IOC_QUEUE_SETUP)] = { MACHIO_IOC_QUEUE_SETUP, machio_ioc_queue_setup },
 	[_IOC_NR(MACHIO_IOC_QUEUE_REAP)] = { MACHIO_IOC_QUEUE_REAP, machio_ioc_queue_reap },
+	[_IOC_NR(MACHIO_IOC_BUFFER_REGISTER)] = { MACHIO_IOC_BUFFER_REGISTER, machio_ioc_buffer_register },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

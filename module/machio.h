@@ -41,6 +41,7 @@ enum machio_kind {
 	MACHIO_KIND_TASK,
 	MACHIO_KIND_QUEUE,
 	MACHIO_KIND_DEVICE,
+	MACHIO_KIND_BUFFER,
 	MACHIO_KIND_DEAD,	/* the object behind the name was terminated */
 };
 
@@ -183,6 +184,18 @@ struct machio_device {
 	u32 mode;			/* MACHIO_D_READ/WRITE granted */
 };
 
+/* A registered buffer (buffer.c): user pages pinned for many requests. */
+struct machio_buffer {
+	struct machio_port port;
+	u64 addr;			/* user address, as registered */
+	u64 len;
+	struct page **pages;		/* pinned FOLL_LONGTERM */
+	unsigned int nr_pages;		/* charged to RLIMIT_MEMLOCK of @mm */
+	atomic_t inflight;		/* requests whose I/O uses it */
+	wait_queue_head_t wait;		/* deallocate waits here for @inflight 0 */
+	struct mm_struct *mm;		/* grabbed: the memlock charge's */
+};
+
 /* Pages of a transfer up to 4 KiB at any alignment: no page array to allocate. */
 #define MACHIO_INLINE_PAGES	2
 
@@ -208,7 +221,10 @@ struct machio_req {
 	u32 count;			/* bytes asked for, clamped to the device */
 	u32 io_len;			/* bytes the device transfers */
 	u64 uaddr;			/* user buffer or out-of-line mapping */
-	u64 map_len;			/* out-of-line mapping length */
+	union {
+		u64 map_len;		/* MACHIO_OP_READ: the mapping's length */
+		struct machio_buffer *fixed;	/* *_FIXED: a counted reference */
+	};
 	u64 pos;			/* device byte offset */
 	atomic_t remaining;		/* bios in flight + submitter bias */
 	int status;			/* first failing blk_status_t */
@@ -217,6 +233,7 @@ struct machio_req {
 	bool delivered;			/* its own process got the data */
 	bool wlocked;			/* holds its place in disk order */
 	bool uncounted;			/* no longer in space->nr_reqs */
+	bool fixed_busy;		/* counted in its buffer's inflight */
 	unsigned int nr_pages;		/* pinned, and charged to the space */
 	struct page **pages;		/* pinned user pages */
 	struct page *page_array[MACHIO_INLINE_PAGES];	/* small I/O's @pages */
@@ -224,6 +241,11 @@ struct machio_req {
 	u8 *inband;			/* inband: the caller's bytes */
 	struct machio_wlock wlock;	/* writes */
 };
+
+static inline bool machio_req_is_fixed(const struct machio_req *req)
+{
+	return req->op == MACHIO_OP_READ_FIXED || req->op == MACHIO_OP_WRITE_FIXED;
+}
 
 static inline struct machio_queue *machio_to_queue(struct machio_port *port)
 {
@@ -273,11 +295,26 @@ void machio_wlock_release(struct machio_disk *d, struct machio_wlock *wl);
 /* pin.c */
 int machio_pin_charge(struct machio_space *space, unsigned int nr);
 void machio_pin_uncharge(struct machio_space *space, unsigned int nr);
+int machio_pin_charge_total(unsigned int nr);
+void machio_pin_uncharge_total(unsigned int nr);
 int machio_req_alloc_kbuf(struct machio_req *req, unsigned int len);
 void machio_req_free_kbuf(struct machio_req *req);
 int machio_req_pin(struct machio_req *req, bool write);
 bool machio_req_pages_releasable(const struct machio_req *req);
 void machio_req_unpin(struct machio_req *req, bool may_sleep);
+
+/* buffer.c */
+int machio_buffer_register(struct machio_space *space,
+			   struct machio_buffer_register *arg);
+int machio_buffer_use(struct machio_buffer *buf, struct machio_req *req,
+		      u64 offset, u32 count);
+void machio_buffer_unuse(struct machio_req *req);
+int machio_buffer_drain(struct machio_port *port);
+
+static inline struct machio_buffer *machio_to_buffer(struct machio_port *port)
+{
+	return container_of(port, struct machio_buffer, port);
+}
 
 /* device.c */
 int machio_device_open(struct machio_space *space,

@@ -58,6 +58,25 @@ void machio_pin_uncharge(struct machio_space *space, unsigned int nr)
 	atomic_sub(nr, &space->nr_pinned);
 }
 
+/*
+ * Pins that outlive one I/O (registered buffers) count only towards the
+ * module-wide bound; RLIMIT_MEMLOCK bounds them per user.
+ */
+int machio_pin_charge_total(unsigned int nr)
+{
+	if (atomic_long_add_return(nr, &machio_pinned_total) >
+	    READ_ONCE(machio_max_pinned_total)) {
+		atomic_long_sub(nr, &machio_pinned_total);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+void machio_pin_uncharge_total(unsigned int nr)
+{
+	atomic_long_sub(nr, &machio_pinned_total);
+}
+
 /* Any context for an inline or kmalloc'ed array; vmalloc'ed: may sleep. */
 static void machio_req_free_page_array(struct machio_req *req)
 {
@@ -131,7 +150,8 @@ bool machio_req_pages_releasable(const struct machio_req *req)
 {
 	unsigned int i;
 
-	if (!req->pages)
+	/* A registered buffer's pages stay pinned: nothing to release. */
+	if (!req->pages || machio_req_is_fixed(req))
 		return true;
 	if (is_vmalloc_addr(req->pages))
 		return false;
@@ -151,6 +171,10 @@ void machio_req_unpin(struct machio_req *req, bool may_sleep)
 {
 	if (!req->pages)
 		return;
+	if (machio_req_is_fixed(req)) {
+		req->pages = NULL;	/* the buffer's, not ours */
+		return;
+	}
 	if (may_sleep && req->dirty)
 		unpin_user_pages_dirty_lock(req->pages, req->nr_pages, true);
 	else

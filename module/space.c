@@ -264,7 +264,8 @@ int machio_name_kill(struct machio_space *space, u32 name,
 
 /*
  * mach_port_deallocate: release @name.  Host and task names cannot be
- * deallocated.  Queues must be terminated first (-EBUSY): dropping a live
+ * deallocated.  A registered buffer's name goes at once; the call then
+ * waits, killably (-EINTR), until no I/O uses the buffer.  Queues must be terminated first (-EBUSY): dropping a live
  * queue's last name would leave its completions with nowhere to go.
  */
 int machio_name_deallocate(struct machio_space *space, u32 name)
@@ -284,6 +285,9 @@ int machio_name_deallocate(struct machio_space *space, u32 name)
 		machio_entry_free(space, e);
 	}
 	spin_unlock(&space->lock);
+	/* No device touches a registered buffer once its name is gone. */
+	if (port && port->kind == MACHIO_KIND_BUFFER)
+		ret = machio_buffer_drain(port);
 	if (port)
 		machio_port_put(port);
 	return ret;

@@ -11,11 +11,13 @@
 #include "kselftest_harness.h"
 #include "machio_test.h"
 
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 
 #define BS 512
 #define FAILSLAB "/sys/kernel/debug/failslab"
 #define FAIL_NTH "/proc/thread-self/fail-nth"
+#define FAIL_PAGE "/sys/kernel/debug/fail_page_alloc"
 #define MAX_NTH 64
 
 static int read_int(const char *path)
@@ -278,6 +280,120 @@ TEST_F(fault, queue_create_and_device_open)
 		ASSERT_EQ(0, mio_deallocate(self->mfd, name));
 	}
 	EXPECT_LE(1, refused);
+}
+
+/* Ring pages come from the page allocator: let fail-nth reach order 0 too. */
+static void fail_pages_too(bool on)
+{
+	write_file(FAIL_PAGE "/ignore-gfp-wait", on ? "N" : "Y");
+	write_file(FAIL_PAGE "/min-order", on ? "0" : "1");
+	write_file(FAIL_PAGE "/verbose", on ? "0" : "2");
+}
+
+TEST_F(fault, queue_setup_with_ring_and_eventfd)
+{
+	int n, ret, refused = 0, efd = eventfd(0, EFD_CLOEXEC);
+	struct machio_cqe c[MACHIO_CQE_MAX_SLOTS];
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	ASSERT_LE(0, efd);
+	fail_pages_too(true);
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		struct machio_queue_setup a = {
+			.host = mio_host(self->mfd),
+			.flags = MACHIO_QUEUE_RING | MACHIO_QUEUE_EVENTFD,
+			.ring_entries = 256, .eventfd = efd,
+		};
+		struct mio_ring r = {};
+
+		arm_nth(n);
+		ret = mio_queue_setup(self->mfd, &a);
+		unused = disarm_nth();
+		if (ret == -ENOMEM) {
+			refused++;
+			continue;
+		}
+		ASSERT_EQ(0, ret) TH_LOG("fail-nth %d", n);
+		/* What was made works: a read completes into the ring. */
+		ASSERT_EQ(0, mio_ring_map(&r, &a));
+		memset(self->in, 0, 4096);
+		ASSERT_EQ(0, mio_submit(self->mfd, MACHIO_OP_READ_OVERWRITE, self->dev, a.queue,
+					n, 0, 8, 4096, self->in));
+		ASSERT_EQ(1, mio_reap(self->mfd, a.queue, 1, MACHIO_CQE_MAX_SLOTS, c, -1));
+		EXPECT_EQ(n, c[0].reqid);
+		EXPECT_EQ(0, c[0].code);
+		EXPECT_EQ(0, memcmp(self->out + 4096, self->in, 4096));
+		ASSERT_EQ(0, mio_terminate(self->mfd, a.queue));
+		ASSERT_EQ(0, mio_deallocate(self->mfd, a.queue));
+		mio_ring_unmap(&r);
+		close(a.fd);
+	}
+	fail_pages_too(false);
+	close(efd);
+	EXPECT_TRUE(unused);
+	EXPECT_LE(3, refused);	/* queue, page array, ring pages, file */
+}
+
+/*
+ * Reaping allocates nothing of its own, so no injected failure makes it
+ * fail (debug code such as KASAN's stack depot may still reach a fault
+ * point under it).
+ */
+TEST_F(fault, reap)
+{
+	struct machio_cqe c[8];
+	bool unused = false;
+	int ret, i, n;
+
+	REQUIRE_FAULT_INJECTION();
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		for (i = 0; i < 2; i++)
+			ASSERT_EQ(0, mio_submit(self->mfd, MACHIO_OP_READ_OVERWRITE, self->dev,
+						self->queue, i, 0, i * 8, 4096,
+						self->in + i * 4096));
+		usleep(10000);
+		arm_nth(n);
+		ret = mio_reap(self->mfd, self->queue, 2, 8, c, -1);
+		unused = disarm_nth();
+		ASSERT_EQ(2, ret) TH_LOG("fail-nth %d", n);
+	}
+	EXPECT_TRUE(unused);
+}
+
+TEST_F(fault, buffer_register)
+{
+	int n, ret, refused = 0;
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		struct machio_buffer_register a = {
+			.addr = (__u64)(uintptr_t)self->in, .len = 8 * 4096,
+		};
+		struct machio_io_done_result res;
+
+		arm_nth(n);
+		ret = machio_ioctl(self->mfd, MACHIO_IOC_BUFFER_REGISTER, &a);
+		unused = disarm_nth();
+		if (ret == -ENOMEM) {
+			refused++;
+			continue;
+		}
+		ASSERT_EQ(0, ret) TH_LOG("fail-nth %d", n);
+		/* It works: a read into it. */
+		memset(self->in, 0, 4096);
+		ret = machio_ioctl(self->mfd, MACHIO_IOC_SUBMIT, &(struct machio_io_request){
+			.op = MACHIO_OP_READ_FIXED, .device = self->dev, .queue = self->queue,
+			.reqid = n, .recnum = 8, .count = 4096, .fixed = a.name });
+		ASSERT_EQ(0, ret);
+		ASSERT_EQ(0, mio_wait(self->mfd, self->queue, &res));
+		EXPECT_EQ(0, res.qd_code);
+		EXPECT_EQ(0, memcmp(self->out + 4096, self->in, 4096));
+		ASSERT_EQ(0, mio_deallocate(self->mfd, a.name));
+	}
+	EXPECT_TRUE(unused);
+	EXPECT_LE(2, refused);	/* the buffer and its page array */
 }
 
 TEST(open_under_allocation_failure)

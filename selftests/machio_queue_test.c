@@ -301,9 +301,9 @@ TEST_F(q, bad_arguments_are_rejected)
 	req.reserved[1] = 1;
 	EXPECT_EQ(-EINVAL, machio_ioctl(self->mfd, MACHIO_IOC_SUBMIT, &req));
 	req.reserved[1] = 0;
-	req.pad = 1;
+	req.fixed = 1;
 	EXPECT_EQ(-EINVAL, machio_ioctl(self->mfd, MACHIO_IOC_SUBMIT, &req));
-	req.pad = 0;
+	req.fixed = 0;
 	req.op = 99;
 	EXPECT_EQ(-EINVAL, machio_ioctl(self->mfd, MACHIO_IOC_SUBMIT, &req));
 	req.op = MACHIO_OP_READ_OVERWRITE;

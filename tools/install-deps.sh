@@ -33,7 +33,7 @@ pkgs=(
 	linux-source-6.1 qemu-system-x86 busybox-static cpio
 	liburing-dev libaio-dev libfmt-dev cmake g++ make pkg-config
 	flex bison bc libelf-dev libssl-dev dwarves rsync kmod xz-utils
-	clang-format libgtest-dev
+	clang-format libgtest-dev strace
 )
 
 # Fast path: everything already installed at the wanted version.

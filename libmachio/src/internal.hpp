@@ -110,9 +110,13 @@ struct io_request {
     dev_mode_t mode = 0;
     recnum_t recnum = 0;
     std::int32_t count = 0;
-    const void* buffer = nullptr;
+    const void* buffer = nullptr; // *_FIXED: the offset in the registered buffer
+    mach_port_t fixed = MACH_PORT_NULL;
 };
 kern_return_t submit(int fd, const io_request& request) noexcept;
+
+// MACHIO_IOC_BUFFER_REGISTER (mach_buffer.cpp).
+kern_return_t buffer_register(int fd, void* addr, std::size_t len, mach_port_t* buffer) noexcept;
 
 // ---- Queues with options and completion rings (ring.cpp) ----
 

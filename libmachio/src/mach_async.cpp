@@ -22,6 +22,7 @@ kern_return_t submit(int fd, const io_request& request) noexcept {
     arg.recnum = request.recnum;
     arg.count = request.count;
     arg.buffer = reinterpret_cast<std::uintptr_t>(request.buffer);
+    arg.fixed = request.fixed;
     return ioctl_kern(fd, MACHIO_IOC_SUBMIT, &arg, call_kind::generic);
 }
 

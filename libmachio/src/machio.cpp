@@ -552,6 +552,93 @@ std::error_code device::write_inband_async(discard_t, std::uint32_t request_id, 
                   data.data(), IO_INBAND_MAX);
 }
 
+std::error_code device::submit_fixed(std::uint32_t op, const io_done_queue& q,
+                                     std::uint32_t request_id, dev_mode_t mode, recnum_t recnum,
+                                     const registered_buffer& buffer, std::size_t offset,
+                                     std::size_t count) const noexcept {
+    // The queue and the buffer must be live handles of the same space.
+    if (!q.name_ || q.space_ != space_ || q.epoch_ != epoch_ || !buffer.name_ ||
+        buffer.space_ != space_ || buffer.epoch_ != epoch_ || count > INT_MAX)
+        return kern_errc::invalid_argument;
+    int fd = -1;
+    if (auto ec = resolve(fd))
+        return ec;
+    return to_error_code(detail::submit(
+        fd, {.op = op,
+             .device = name_,
+             .queue = q.name_,
+             .request_id = request_id,
+             .mode = mode,
+             .recnum = recnum,
+             .count = static_cast<std::int32_t>(count),
+             .buffer = reinterpret_cast<const void*>(static_cast<std::uintptr_t>(offset)),
+             .fixed = buffer.name_}));
+}
+
+std::error_code device::read_fixed_async(const io_done_queue& q, std::uint32_t request_id,
+                                         recnum_t recnum, const registered_buffer& buffer,
+                                         std::size_t offset, std::size_t count,
+                                         dev_mode_t mode) const noexcept {
+    return submit_fixed(MACHIO_OP_READ_FIXED, q, request_id, mode, recnum, buffer, offset, count);
+}
+
+std::error_code device::write_fixed_async(const io_done_queue& q, std::uint32_t request_id,
+                                          recnum_t recnum, const registered_buffer& buffer,
+                                          std::size_t offset, std::size_t count,
+                                          dev_mode_t mode) const noexcept {
+    return submit_fixed(MACHIO_OP_WRITE_FIXED, q, request_id, mode, recnum, buffer, offset, count);
+}
+
+// ---- registered_buffer ----
+
+result<registered_buffer> registered_buffer::create(const space& sp,
+                                                    std::span<std::byte> memory) noexcept {
+    if (!sp.state_)
+        return kern_errc::invalid_argument;
+    const std::uint64_t epoch = current_epoch(*sp.state_);
+    const space_info* info = nullptr;
+    if (auto ec = resolve_space(*sp.state_, epoch, info))
+        return ec;
+    mach_port_t name = MACH_PORT_NULL;
+    if (kern_return_t kr = detail::buffer_register(info->fd, memory.data(), memory.size(), &name))
+        return to_error_code(kr);
+    return registered_buffer(sp.state_, epoch, name, memory);
+}
+
+registered_buffer::registered_buffer(registered_buffer&& other) noexcept
+    : space_(std::move(other.space_)), epoch_(other.epoch_),
+      name_(std::exchange(other.name_, MACH_PORT_NULL)), memory_(std::exchange(other.memory_, {})) {
+}
+
+registered_buffer& registered_buffer::operator=(registered_buffer&& other) noexcept {
+    if (this != &other) {
+        (void)close();
+        space_ = std::move(other.space_);
+        epoch_ = other.epoch_;
+        name_ = std::exchange(other.name_, MACH_PORT_NULL);
+        memory_ = std::exchange(other.memory_, {});
+    }
+    return *this;
+}
+
+registered_buffer::~registered_buffer() {
+    (void)close();
+}
+
+std::error_code registered_buffer::close() noexcept {
+    if (!name_)
+        return {};
+    int fd = -1;
+    std::error_code ec = resolve_handle_fd(space_, epoch_, name_, fd);
+    // Waits (killably only) until no I/O uses the buffer.
+    if (!ec)
+        ec = to_error_code(detail::port_deallocate(fd, name_, detail::call_kind::port_deallocate));
+    name_ = MACH_PORT_NULL;
+    memory_ = {};
+    space_.reset();
+    return ec;
+}
+
 std::error_code device::close() noexcept {
     if (!name_)
         return {};

@@ -35,18 +35,21 @@ std::uint32_t count_of(std::uint64_t pos) noexcept {
 } // namespace
 
 std::uint32_t default_ring_entries() noexcept {
-    // Read once: a program's queues all get the same size.
-    static const std::uint32_t entries = [] {
-        const char* env = std::getenv("MACHIO_RING_ENTRIES");
-        if (!env || !*env)
-            return std::uint32_t{4096};
-        char* end = nullptr;
-        unsigned long v = std::strtoul(env, &end, 10);
-        if (*end || v > MACHIO_RING_MAX_ENTRIES || (v & (v - 1)))
-            return std::uint32_t{4096};
+    // Read once: a program's queues all get the same size.  (No function-
+    // local static: its guard would need libstdc++, see internal.hpp.)
+    static std::atomic<std::int64_t> cached{-1};
+    std::int64_t v = cached.load(std::memory_order_relaxed);
+    if (v >= 0)
         return static_cast<std::uint32_t>(v);
-    }();
-    return entries;
+    v = 4096;
+    if (const char* env = std::getenv("MACHIO_RING_ENTRIES"); env && *env) {
+        char* end = nullptr;
+        unsigned long n = std::strtoul(env, &end, 10);
+        if (!*end && n <= MACHIO_RING_MAX_ENTRIES && !(n & (n - 1)))
+            v = static_cast<std::int64_t>(n);
+    }
+    cached.store(v, std::memory_order_relaxed);
+    return static_cast<std::uint32_t>(v);
 }
 
 kern_return_t queue_setup(int fd, mach_port_t host, const queue_options& options,

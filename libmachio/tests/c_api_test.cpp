@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <poll.h>
 #include <string>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -174,7 +175,7 @@ TEST_F(CApi, HostAndTaskNamesOfAFreshSpace) {
     EXPECT_EQ(info.features, MACHIO_FEAT_IO_DONE_QUEUE | MACHIO_FEAT_OOL_READ | MACHIO_FEAT_INBAND |
                                  MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
                                  MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
-                                 MACHIO_FEAT_REAP);
+                                 MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS);
     std::ifstream param("/sys/module/machio/parameters/max_names");
     unsigned max_names = 0;
     if (param >> max_names)
@@ -1342,3 +1343,159 @@ TEST_F(CDisk, SpaceResetIsSafeAgainstOtherThreads) {
 }
 
 } // namespace
+
+// ---- completion rings, batched reaping, queue files ------------------------
+
+namespace {
+
+// Until the ring holds n completions (they complete in the background).
+bool ring_holds(mach_port_t q, int n) {
+    for (int i = 0; i < 5000; i++) {
+        if (machio_io_done_queue_ready(q) >= n)
+            return true;
+        usleep(1000);
+    }
+    return false;
+}
+
+} // namespace
+
+TEST_F(CDisk, QueuesHaveRingsByDefault) {
+    ASSERT_GE(machio_io_done_queue_fd(q_), 0);
+    EXPECT_EQ(machio_io_done_queue_ready(q_), 0);
+    aligned_buffer out(8 * BS);
+    std::memset(out.chars(), 0x5a, 8 * BS);
+    for (unsigned i = 0; i < 8; i++)
+        ASSERT_TRUE(kr_is(KERN_SUCCESS,
+                          device_write_async(dev_, q_, 100 + i, 0, i, out.chars() + i * BS, BS)));
+    ASSERT_TRUE(ring_holds(q_, 8));
+    // Taken one per call, each once.
+    std::vector<bool> seen(8);
+    io_done_result_t r;
+    for (unsigned i = 0; i < 8; i++) {
+        ASSERT_EQ(io_done_queue_wait(q_, &r), KERN_SUCCESS);
+        ASSERT_GE(r.qd_reqid, 100U);
+        ASSERT_LT(r.qd_reqid, 108U);
+        EXPECT_FALSE(seen[r.qd_reqid - 100]);
+        seen[r.qd_reqid - 100] = true;
+        EXPECT_EQ(r.qd_type, IO_DONE_WRITE);
+        EXPECT_EQ(r.qd_code, KERN_SUCCESS);
+        EXPECT_EQ(r.qd_count, int(BS));
+    }
+    EXPECT_EQ(machio_io_done_queue_ready(q_), 0);
+    // An inband read from the ring: its bytes, qd_data at qd_inline.
+    ASSERT_TRUE(kr_is(KERN_SUCCESS, device_read_async_inband(dev_, q_, 7, 0, 3, 100)));
+    ASSERT_TRUE(ring_holds(q_, 1));
+    std::memset(&r, 0xee, sizeof(r));
+    ASSERT_EQ(io_done_queue_wait(q_, &r), KERN_SUCCESS);
+    EXPECT_EQ(r.qd_reqid, 7U);
+    EXPECT_EQ(r.qd_count, 100);
+    EXPECT_EQ(r.qd_data, r.qd_inline);
+    EXPECT_EQ(std::memcmp(r.qd_inline, out.chars(), 100), 0);
+    // Terminated: KERN_TERMINATED from the ring's dead mark; then the name
+    // is gone with its file.
+    ASSERT_EQ(io_done_queue_terminate(q_), KERN_SUCCESS);
+    EXPECT_EQ(io_done_queue_wait(q_, &r), KERN_TERMINATED);
+    ASSERT_EQ(mach_port_deallocate(mach_task_self(), q_), KERN_SUCCESS);
+    EXPECT_EQ(machio_io_done_queue_fd(q_), -1);
+    EXPECT_EQ(io_done_queue_wait(q_, &r), KERN_INVALID_ARGUMENT);
+    q_ = make_queue();
+}
+
+TEST_F(CDisk, RingQueueRefusesWhatItCannotHold) {
+    machio_queue_options_t o = {.ring_entries = 8, .eventfd = -1};
+    mach_port_t q = MACH_PORT_NULL;
+    ASSERT_EQ(machio_io_done_queue_create_with(mach_host_self(), &o, &q), KERN_SUCCESS);
+    aligned_buffer in(BS);
+    for (unsigned i = 0; i < 8; i++)
+        ASSERT_EQ(device_read_overwrite_async(dev_, q, i, 0, 0, BS, in.chars()), KERN_SUCCESS);
+    EXPECT_EQ(device_read_overwrite_async(dev_, q, 8, 0, 0, BS, in.chars()),
+              KERN_RESOURCE_SHORTAGE);
+    io_done_result_t r;
+    ASSERT_TRUE(completed(q, r));
+    EXPECT_EQ(device_read_overwrite_async(dev_, q, 9, 0, 0, BS, in.chars()), KERN_SUCCESS);
+    for (unsigned i = 0; i < 8; i++)
+        ASSERT_TRUE(completed(q, r));
+    EXPECT_EQ(io_done_queue_terminate(q), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_deallocate(mach_task_self(), q), KERN_SUCCESS);
+    // Bad options.
+    o.ring_entries = 3;
+    EXPECT_EQ(machio_io_done_queue_create_with(mach_host_self(), &o, &q), KERN_INVALID_ARGUMENT);
+    o.ring_entries = 8;
+    o.eventfd = 12345;
+    EXPECT_EQ(machio_io_done_queue_create_with(mach_host_self(), &o, &q), KERN_INVALID_ARGUMENT);
+    EXPECT_EQ(machio_io_done_queue_create_with(mach_host_self(), nullptr, &q),
+              KERN_INVALID_ARGUMENT);
+    EXPECT_EQ(machio_io_done_queue_create_with(dev_, &o, &q), KERN_INVALID_ARGUMENT);
+}
+
+TEST_F(CDisk, ReapBetweenMinAndMax) {
+    for (unsigned entries : {0U, 64U}) {
+        SCOPED_TRACE(entries);
+        machio_queue_options_t o = {.ring_entries = entries, .eventfd = -1};
+        mach_port_t q = MACH_PORT_NULL;
+        ASSERT_EQ(machio_io_done_queue_create_with(mach_host_self(), &o, &q), KERN_SUCCESS);
+        EXPECT_EQ(machio_io_done_queue_ready(q), entries ? 0 : -1);
+        aligned_buffer in(16 * BS);
+        for (unsigned i = 0; i < 16; i++)
+            ASSERT_EQ(device_read_overwrite_async(dev_, q, i, 0, i, BS, in.chars() + i * BS),
+                      KERN_SUCCESS);
+        ASSERT_EQ(device_read_async_inband(dev_, q, 16, 0, 0, IO_INBAND_MAX), KERN_SUCCESS);
+        std::vector<machio_cqe> c(32);
+        unsigned got = 0, n = 0;
+        std::vector<bool> seen(17);
+        while (got < 17) {
+            ASSERT_EQ(machio_io_done_queue_reap(q, 1, unsigned(c.size()), c.data(), -1, &n),
+                      KERN_SUCCESS);
+            ASSERT_GE(n, 1U);
+            const machio_cqe* p = c.data();
+            for (unsigned k = 0; k < n; k++, p = machio_cqe_next(p)) {
+                ASSERT_LT(p->reqid, 17U);
+                EXPECT_FALSE(seen[p->reqid]);
+                seen[p->reqid] = true;
+                EXPECT_EQ(p->code, KERN_SUCCESS);
+                if (p->reqid == 16) {
+                    EXPECT_EQ(p->flags, MACHIO_CQE_INBAND);
+                    EXPECT_EQ(p->slots, MACHIO_CQE_MAX_SLOTS);
+                    EXPECT_EQ(p->count, IO_INBAND_MAX);
+                } else {
+                    EXPECT_EQ(p->data,
+                              reinterpret_cast<std::uintptr_t>(in.chars() + p->reqid * BS));
+                }
+            }
+            got += n;
+        }
+        // Nothing left: a zero timeout returns none at once.
+        EXPECT_EQ(machio_io_done_queue_reap(q, 1, 8, c.data(), 0, &n), KERN_SUCCESS);
+        EXPECT_EQ(n, 0U);
+        EXPECT_EQ(machio_io_done_queue_reap(q, 2, 1, c.data(), 0, &n), KERN_INVALID_ARGUMENT);
+        EXPECT_EQ(machio_io_done_queue_reap(q, 0, 0, c.data(), 0, &n), KERN_INVALID_ARGUMENT);
+        EXPECT_EQ(machio_io_done_queue_reap(q, 1, 8, nullptr, 0, &n), KERN_INVALID_ARGUMENT);
+        EXPECT_EQ(machio_io_done_queue_reap(q, 1, 8, c.data(), 0, nullptr), KERN_INVALID_ARGUMENT);
+        // An inband read needs five slots: too small a buffer is an argument error.
+        ASSERT_EQ(device_read_async_inband(dev_, q, 17, 0, 0, IO_INBAND_MAX), KERN_SUCCESS);
+        if (entries)
+            ASSERT_TRUE(ring_holds(q, 1));
+        else
+            usleep(100000);
+        EXPECT_EQ(machio_io_done_queue_reap(q, 1, 4, c.data(), -1, &n), KERN_INVALID_ARGUMENT);
+        EXPECT_EQ(machio_io_done_queue_reap(q, 1, 5, c.data(), -1, &n), KERN_SUCCESS);
+        EXPECT_EQ(n, 1U);
+        ASSERT_EQ(io_done_queue_terminate(q), KERN_SUCCESS);
+        EXPECT_EQ(machio_io_done_queue_reap(q, 1, 8, c.data(), -1, &n), KERN_TERMINATED);
+        EXPECT_EQ(mach_port_deallocate(mach_task_self(), q), KERN_SUCCESS);
+    }
+}
+
+TEST_F(CDisk, QueueFileIsReadableWhileCompletionsWait) {
+    const int fd = machio_io_done_queue_fd(q_);
+    ASSERT_GE(fd, 0);
+    struct pollfd p = {.fd = fd, .events = POLLIN, .revents = 0};
+    EXPECT_EQ(poll(&p, 1, 0), 0);
+    ASSERT_EQ(device_read_async_inband(dev_, q_, 1, 0, 0, 8), KERN_SUCCESS);
+    EXPECT_EQ(poll(&p, 1, 5000), 1);
+    EXPECT_TRUE(p.revents & POLLIN);
+    io_done_result_t r;
+    ASSERT_TRUE(completed(q_, r));
+    EXPECT_EQ(poll(&p, 1, 0), 0);
+}

@@ -27,12 +27,14 @@
 namespace {
 
 using machio::completion;
+using machio::completion_record;
 using machio::device;
 using machio::device_errc;
 using machio::io_done_queue;
 using machio::io_type;
 using machio::kern_errc;
 using machio::ool_buffer;
+using machio::queue_options;
 using machio::space;
 using test::aligned_buffer;
 using test::fill_pattern;
@@ -970,6 +972,88 @@ TEST_F(CxxApi, InheritedHandlesActOnTheSharedSpace) {
     completion c;
     ASSERT_TRUE(completed(kept, c));
     EXPECT_EQ(c.request_id(), 10U);
+}
+
+} // namespace
+
+namespace {
+
+// ---- completion rings, batched reaping, queue files ------------------------
+
+TEST_F(CxxDisk, QueuesHaveRingsAndFiles) {
+    EXPECT_TRUE(q_.has_ring());
+    EXPECT_GE(q_.fd(), 0);
+    auto plain = io_done_queue::create(sp_, queue_options{.ring_entries = 0});
+    ASSERT_TRUE(plain);
+    EXPECT_FALSE(plain->has_ring());
+    EXPECT_GE(plain->fd(), 0);
+    auto bad = io_done_queue::create(sp_, queue_options{.ring_entries = 100});
+    EXPECT_EQ(bad.error(), kern_errc::invalid_argument);
+}
+
+TEST_F(CxxDisk, ReapIntoASpan) {
+    for (std::uint32_t entries : {0U, 16U}) {
+        SCOPED_TRACE(entries);
+        auto q = io_done_queue::create(sp_, queue_options{.ring_entries = entries});
+        ASSERT_TRUE(q);
+        aligned_buffer mem(8 * 4096);
+        auto buf = std::span<std::byte>(reinterpret_cast<std::byte*>(mem.chars()), 8 * 4096);
+        for (std::uint32_t i = 0; i < 8; i++)
+            ASSERT_FALSE(
+                dev_.read_overwrite_async(*q, i, i, buf.subspan(i * 4096, dev_.block_size())));
+        std::array<completion_record, 16> out{};
+        std::size_t got = 0;
+        std::vector<bool> seen(8);
+        while (got < 8) {
+            auto n = q->reap(out, 1);
+            ASSERT_TRUE(n) << n.error().message();
+            const completion_record* c = out.data();
+            for (std::size_t k = 0; k < *n; k++, c = machio_cqe_next(c)) {
+                ASSERT_LT(c->reqid, 8U);
+                EXPECT_FALSE(seen[c->reqid]);
+                seen[c->reqid] = true;
+                EXPECT_EQ(c->code, KERN_SUCCESS);
+            }
+            got += *n;
+        }
+        auto none = q->reap(out, 1, std::chrono::milliseconds(10));
+        ASSERT_TRUE(none);
+        EXPECT_EQ(*none, 0U);
+        EXPECT_EQ(q->reap(std::span<completion_record>(out).first(1), 2).error(),
+                  kern_errc::invalid_argument);
+        ASSERT_FALSE(q->terminate());
+        EXPECT_EQ(q->reap(out, 1).error(), kern_errc::terminated);
+    }
+}
+
+TEST_F(CxxDisk, RegisteredBufferRoundTrip) {
+    aligned_buffer mem(8 * 4096);
+    auto bytes = std::span<std::byte>(reinterpret_cast<std::byte*>(mem.chars()), 8 * 4096);
+    for (std::size_t i = 0; i < 4 * 4096; i++)
+        bytes[i] = std::byte(i * 13 + 1);
+    auto buf = machio::registered_buffer::create(sp_, bytes);
+    ASSERT_TRUE(buf) << buf.error().message();
+    EXPECT_TRUE(*buf);
+    for (std::uint32_t i = 0; i < 4; i++)
+        ASSERT_FALSE(dev_.write_fixed_async(q_, i, i * 8, *buf, i * 4096, 4096));
+    completion c;
+    for (int i = 0; i < 4; i++) {
+        ASSERT_TRUE(completed(q_, c));
+        EXPECT_TRUE(c.ok());
+    }
+    for (std::uint32_t i = 0; i < 4; i++)
+        ASSERT_FALSE(dev_.read_fixed_async(q_, 10 + i, i * 8, *buf, (4 + i) * 4096, 4096));
+    for (int i = 0; i < 4; i++) {
+        ASSERT_TRUE(completed(q_, c));
+        EXPECT_TRUE(c.ok());
+        EXPECT_EQ(c.type(), io_type::overwrite);
+    }
+    EXPECT_EQ(std::memcmp(mem.chars(), mem.chars() + 4 * 4096, 4 * 4096), 0);
+    // Outside it: refused at submit.
+    EXPECT_EQ(dev_.read_fixed_async(q_, 1, 0, *buf, 8 * 4096 - 512, 4096),
+              kern_errc::invalid_address);
+    EXPECT_FALSE(buf->close());
+    EXPECT_EQ(dev_.read_fixed_async(q_, 1, 0, *buf, 0, 4096), kern_errc::invalid_argument);
 }
 
 } // namespace

@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <atomic>
@@ -124,10 +126,19 @@ struct workload {
     uint32_t qd;
 };
 
-enum class engine_id { machio, machio_batch, machio_ring, io_uring, io_uring_fixed, aio, sync };
+enum class engine_id {
+    machio,
+    machio_batch,
+    machio_ring,
+    machio_fixed,
+    io_uring,
+    io_uring_fixed,
+    aio,
+    sync,
+};
 constexpr engine_id all_engines[] = {
-    engine_id::machio,         engine_id::machio_batch, engine_id::machio_ring, engine_id::io_uring,
-    engine_id::io_uring_fixed, engine_id::aio,          engine_id::sync};
+    engine_id::machio,   engine_id::machio_batch,   engine_id::machio_ring, engine_id::machio_fixed,
+    engine_id::io_uring, engine_id::io_uring_fixed, engine_id::aio,         engine_id::sync};
 
 const char* engine_name(engine_id e) {
     switch (e) {
@@ -137,6 +148,8 @@ const char* engine_name(engine_id e) {
         return "machio-batch";
     case engine_id::machio_ring:
         return "machio-ring";
+    case engine_id::machio_fixed:
+        return "machio-fixed";
     case engine_id::io_uring:
         return "io_uring";
     case engine_id::io_uring_fixed:
@@ -165,6 +178,7 @@ struct options {
     bool verify = false;
     uint64_t verify_bytes = 8 * MiB;
     bool allow_write = false;
+    bool json = false;
 };
 
 const char usage_text[] = R"(usage: machio-bench [options]
@@ -183,11 +197,14 @@ table per workload; exits non-zero only on errors.
   -t, --time SECONDS       measure each engine for this long (default 5)
   -n, --ops N              ... or for N ops (with -t: whichever ends first)
       --warmup SECONDS     unmeasured run of each engine first (default 0.5)
-  -e, --engines LIST       comma-separated subset of machio,io_uring,aio,sync
-                           (default: all, in that order)
+  -e, --engines LIST       comma-separated subset of machio, machio-batch,
+                           machio-ring, machio-fixed, io_uring, io_uring-fixed,
+                           aio, sync (default: all, in that order)
   -T, --waiters N          machio: threads waiting on the io_done_queue, each
                            reaping and resubmitting (default 1)
       --uring-fixed        io_uring: registered buffers (READ/WRITE_FIXED)
+      --json               print only one JSON object ({"runs": [...]}) on
+                           standard output
       --span SIZE          use only the first SIZE bytes of the device
       --verify             per workload and engine, before measuring: write a
                            pattern with the engine, read it back with pread
@@ -302,7 +319,7 @@ std::vector<engine_id> parse_engines(std::string_view s) {
             e = engine_id::sync;
         else
             usage_error(fmt::format("unknown engine '{}' (machio, machio-batch, machio-ring, "
-                                    "io_uring, io_uring-fixed, aio, sync)",
+                                    "machio-fixed, io_uring, io_uring-fixed, aio, sync)",
                                     name));
         if (std::find(out.begin(), out.end(), *e) == out.end())
             out.push_back(*e);
@@ -316,6 +333,7 @@ options parse_options(int argc, char** argv) {
     enum {
         opt_warmup = 256,
         opt_uring_fixed,
+        opt_json,
         opt_span,
         opt_verify,
         opt_verify_size,
@@ -333,6 +351,7 @@ options parse_options(int argc, char** argv) {
         {"engines", required_argument, nullptr, 'e'},
         {"waiters", required_argument, nullptr, 'T'},
         {"uring-fixed", no_argument, nullptr, opt_uring_fixed},
+        {"json", no_argument, nullptr, opt_json},
         {"span", required_argument, nullptr, opt_span},
         {"verify", no_argument, nullptr, opt_verify},
         {"verify-size", required_argument, nullptr, opt_verify_size},
@@ -379,6 +398,9 @@ options parse_options(int argc, char** argv) {
             o.waiters = unsigned(parse_u64(optarg, "waiter count"));
             if (o.waiters < 1 || o.waiters > 256)
                 usage_error("--waiters out of range 1..256");
+            break;
+        case opt_json:
+            o.json = true;
             break;
         case opt_uring_fixed:
             o.uring_fixed = true;
@@ -917,8 +939,9 @@ result run_machio(const job& j) {
 // resubmission of a round in one machio_submit_batch(), then every
 // completion there is in one machio_io_done_queue_reap(min 1).  machio-batch
 // uses a queue without a ring (each reap is a system call); machio-ring a
-// ring queue, whose reaps need no system call while completions wait.
-result run_machio_batch(const job& j, bool ring) {
+// ring queue, whose reaps need no system call while completions wait;
+// machio-fixed adds registered buffers (no pinning per request).
+result run_machio_batch(const job& j, bool ring, bool fixed) {
     mach_port_t dev = MACH_PORT_NULL, queue = MACH_PORT_NULL;
     kern_return_t kr =
         device_open(mach_host_self(), D_READ | (j.write ? D_WRITE : 0), j.device.c_str(), &dev);
@@ -935,6 +958,16 @@ result run_machio_batch(const job& j, bool ring) {
     }
 
     slot_buffers buf(j.qd, j.bs);
+    mach_port_t fixed_name = MACH_PORT_NULL;
+    if (fixed) {
+        kr = machio_buffer_register(buf[0], buf.stride() * j.qd, &fixed_name);
+        if (kr != KERN_SUCCESS) {
+            io_done_queue_terminate(queue);
+            mach_port_deallocate(mach_task_self(), queue);
+            device_close(dev);
+            return failed(fmt::format("machio_buffer_register: {}", mach_error_string(kr)));
+        }
+    }
     std::vector<uint64_t> offs(j.qd);
     std::vector<int64_t> submitted(j.qd);
     std::vector<machio_io_request> pending;
@@ -953,13 +986,19 @@ result run_machio_batch(const job& j, bool ring) {
         offs[s] = *off;
         j.before(buf[s], *off);
         machio_io_request rq = {};
-        rq.op = j.write ? MACHIO_OP_WRITE : MACHIO_OP_READ_OVERWRITE;
         rq.device = dev;
         rq.queue = queue;
         rq.reqid = s;
         rq.recnum = uint32_t(*off / j.lbs);
         rq.count = int32_t(j.bs);
-        rq.buffer = reinterpret_cast<uintptr_t>(buf[s]);
+        if (fixed) {
+            rq.op = j.write ? MACHIO_OP_WRITE_FIXED : MACHIO_OP_READ_FIXED;
+            rq.fixed = fixed_name;
+            rq.buffer = uint64_t(s) * buf.stride();
+        } else {
+            rq.op = j.write ? MACHIO_OP_WRITE : MACHIO_OP_READ_OVERWRITE;
+            rq.buffer = reinterpret_cast<uintptr_t>(buf[s]);
+        }
         pending.push_back(rq);
         submitted[s] = now_ns();
         return true;
@@ -1024,6 +1063,8 @@ result run_machio_batch(const job& j, bool ring) {
     // Requests still in flight after an error: terminate waits for them.
     io_done_queue_terminate(queue);
     mach_port_deallocate(mach_task_self(), queue);
+    if (fixed_name)
+        mach_port_deallocate(mach_task_self(), fixed_name);
     device_close(dev);
     return m.finish({&t, 1}, err);
 }
@@ -1277,9 +1318,11 @@ result run_engine(engine_id e, const job& j) {
     case engine_id::machio:
         return run_machio(j);
     case engine_id::machio_batch:
-        return run_machio_batch(j, false);
+        return run_machio_batch(j, false, false);
     case engine_id::machio_ring:
-        return run_machio_batch(j, true);
+        return run_machio_batch(j, true, false);
+    case engine_id::machio_fixed:
+        return run_machio_batch(j, true, true);
     case engine_id::io_uring:
         return run_io_uring(j);
     case engine_id::io_uring_fixed: {
@@ -1373,6 +1416,33 @@ void print_row(engine_id e, const result& r, uint32_t bs, double machio_iops) {
                r.ops ? double(r.syscalls) / double(r.ops) : 0, rel);
 }
 
+// Threads doing I/O in an engine's run.
+unsigned engine_threads(engine_id e, const options& o, const workload& w) {
+    switch (e) {
+    case engine_id::machio:
+        return o.waiters;
+    case engine_id::sync:
+        return w.qd;
+    default:
+        return 1;
+    }
+}
+
+// One run as a JSON object (tools/bench/README.md lists the fields).
+std::string json_run(const workload& w, engine_id e, const result& r, const options& o) {
+    double secs = double(r.wall_ns) / 1e9;
+    double iops = secs > 0 ? double(r.ops) / secs : 0;
+    double ops = r.ops ? double(r.ops) : 1;
+    return fmt::format("{{\"workload\": \"{}\", \"bs\": {}, \"qd\": {}, \"threads\": {}, "
+                       "\"engine\": \"{}\", \"ops\": {}, \"iops\": {:.0f}, \"p50_us\": {:.2f}, "
+                       "\"p99_us\": {:.2f}, \"p999_us\": {:.2f}, \"cpu_us_per_io\": {:.3f}, "
+                       "\"syscalls_per_io\": {:.3f}}}",
+                       pattern_name(w.rw), w.bs, w.qd, engine_threads(e, o, w), engine_name(e),
+                       r.ops, iops, r.lat.percentile(0.50) / 1e3, r.lat.percentile(0.99) / 1e3,
+                       r.lat.percentile(0.999) / 1e3, double(r.cpu_ns) / ops / 1e3,
+                       double(r.syscalls) / ops);
+}
+
 void print_intro(const options& o, const device_info& d, uint64_t region) {
     struct utsname u;
     std::string kernel = uname(&u) == 0 ? u.release : "?";
@@ -1439,11 +1509,24 @@ int main(int argc, char** argv) try {
             usage_error(fmt::format("block size {} exceeds the {} bytes in use", w.bs, region));
     }
 
-    print_intro(o, *dev, region);
+    if (!o.json)
+        print_intro(o, *dev, region);
     int failures = 0;
     unsigned round = 0;
+    std::vector<std::string> json_runs;
+    const size_t nr_runs = o.workloads.size() * o.engines.size();
+    size_t run_no = 0;
+    // Progress on standard error: a line rewritten in place on a terminal.
+    const bool tty = isatty(STDERR_FILENO);
+    auto progress = [&](const workload& w, engine_id e) {
+        fmt::print(stderr, "{}machio-bench: [{}/{}] {} {} QD {}: {}{}", tty ? "\r\033[K" : "",
+                   ++run_no, nr_runs, pattern_name(w.rw), size_text(w.bs), w.qd, engine_name(e),
+                   tty ? "" : "\n");
+        std::fflush(stderr);
+    };
     for (const auto& w : o.workloads) {
-        fmt::print("\n{} {}, QD {}\n", pattern_name(w.rw), size_text(w.bs), w.qd);
+        if (!o.json)
+            fmt::print("\n{} {}, QD {}\n", pattern_name(w.rw), size_text(w.bs), w.qd);
         uint64_t blocks = region / w.bs;
         auto order =
             is_random(w.rw) ? offset_source::order::random : offset_source::order::sequential;
@@ -1474,6 +1557,7 @@ int main(int argc, char** argv) try {
         // machio's figure whatever the order.
         std::vector<std::pair<engine_id, result>> rows;
         for (engine_id e : engines) {
+            progress(w, e);
             job j{dev->path, dev->lbs,      is_write(w.rw), w.bs, w.qd,
                   o.waiters, o.uring_fixed, nullptr,        {}};
             if (o.warmup > 0) {
@@ -1492,19 +1576,27 @@ int main(int argc, char** argv) try {
         for (const auto& [e, r] : rows)
             if (e == engine_id::machio && r.error.empty() && r.wall_ns > 0)
                 machio_iops = double(r.ops) / (double(r.wall_ns) / 1e9);
-        print_table_header();
+        if (!o.json)
+            print_table_header();
         for (const auto& [e, r] : rows) {
-            if (r.error.empty()) {
-                print_row(e, r, w.bs, machio_iops);
-            } else {
-                fmt::print("  {:<9} error: {}\n", engine_name(e), r.error);
+            if (!r.error.empty()) {
+                fmt::print(o.json ? stderr : stdout, "  {:<9} error: {}\n", engine_name(e),
+                           r.error);
                 failures++;
+            } else if (o.json) {
+                json_runs.push_back(json_run(w, e, r, o));
+            } else {
+                print_row(e, r, w.bs, machio_iops);
             }
         }
         std::fflush(stdout);
     }
+    if (tty)
+        fmt::print(stderr, "\r\033[K");
+    if (o.json)
+        fmt::print("{{\"runs\": [\n  {}\n]}}\n", fmt::join(json_runs, ",\n  "));
     if (failures)
-        fmt::print("\nmachio-bench: {} error{}\n", failures, failures == 1 ? "" : "s");
+        fmt::print(stderr, "\nmachio-bench: {} error{}\n", failures, failures == 1 ? "" : "s");
     return failures ? 1 : 0;
 } catch (const std::exception& e) {
     fmt::print(stderr, "machio-bench: {}\n", e.what());

@@ -452,6 +452,15 @@ static inline const struct machio_cqe* machio_cqe_next(const struct machio_cqe* 
     return c + (c->slots ? c->slots : 1);
 }
 
+/* Register [addr, addr + len) (at most 1 GiB) as a buffer: its pages are
+ * pinned once, charged to RLIMIT_MEMLOCK (KERN_RESOURCE_SHORTAGE past it),
+ * and requests MACHIO_OP_READ_FIXED / MACHIO_OP_WRITE_FIXED of
+ * machio_submit_batch() name it in .fixed with an offset in .buffer and
+ * pin nothing.  KERN_INVALID_ADDRESS for memory that is not writable.
+ * mach_port_deallocate(mach_task_self(), buffer) releases it, waiting
+ * until no I/O uses it. */
+MACHIO_API kern_return_t machio_buffer_register(void* addr, size_t len, mach_port_t* buffer);
+
 typedef struct machio_info {
     unsigned int abi_version;   /* MACHIO_ABI_VERSION of the module */
     unsigned int io_inband_max; /* IO_INBAND_MAX */

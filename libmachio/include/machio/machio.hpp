@@ -234,6 +234,7 @@ class MACHIO_API space {
   private:
     friend class io_done_queue;
     friend class device;
+    friend class registered_buffer;
     explicit space(std::shared_ptr<detail::space_state> state) noexcept;
 
     std::shared_ptr<detail::space_state> state_;
@@ -396,6 +397,40 @@ class MACHIO_API io_done_queue {
     std::unique_ptr<detail::queue_ring> ring_;
 };
 
+// ---- registered buffers ----
+
+// Memory pinned once for many requests (machio_buffer_register): requests
+// through device::read_fixed_async / write_fixed_async pin nothing.  The
+// memory must outlive the object; destruction waits until no I/O uses it.
+class MACHIO_API registered_buffer {
+  public:
+    registered_buffer() noexcept = default;
+    [[nodiscard]] static result<registered_buffer> create(const space& sp,
+                                                          std::span<std::byte> memory) noexcept;
+    registered_buffer(registered_buffer&& other) noexcept;
+    registered_buffer& operator=(registered_buffer&& other) noexcept;
+    registered_buffer(const registered_buffer&) = delete;
+    registered_buffer& operator=(const registered_buffer&) = delete;
+    ~registered_buffer();
+
+    [[nodiscard]] mach_port_t name() const noexcept { return name_; }
+    [[nodiscard]] std::span<std::byte> memory() const noexcept { return memory_; }
+    explicit operator bool() const noexcept { return name_ != MACH_PORT_NULL; }
+    // Release now (waits for I/O using it); reports what failed.
+    [[nodiscard]] std::error_code close() noexcept;
+
+  private:
+    friend class device;
+    registered_buffer(std::shared_ptr<detail::space_state> state, std::uint64_t epoch,
+                      mach_port_t name, std::span<std::byte> memory) noexcept
+        : space_(std::move(state)), epoch_(epoch), name_(name), memory_(memory) {}
+
+    std::shared_ptr<detail::space_state> space_;
+    std::uint64_t epoch_ = 0;
+    mach_port_t name_ = MACH_PORT_NULL;
+    std::span<std::byte> memory_;
+};
+
 // ---- device ----
 
 // Tag for writes whose completion is discarded (queue MACH_PORT_NULL).
@@ -465,6 +500,18 @@ class MACHIO_API device {
                                                      std::span<const std::byte> data,
                                                      dev_mode_t mode = 0) const noexcept;
 
+    // Into / from [offset, offset + count) of a registered buffer of the
+    // same space: no pinning per request.
+    [[nodiscard]] std::error_code read_fixed_async(const io_done_queue& q, std::uint32_t request_id,
+                                                   recnum_t recnum, const registered_buffer& buffer,
+                                                   std::size_t offset, std::size_t count,
+                                                   dev_mode_t mode = 0) const noexcept;
+    [[nodiscard]] std::error_code write_fixed_async(const io_done_queue& q,
+                                                    std::uint32_t request_id, recnum_t recnum,
+                                                    const registered_buffer& buffer,
+                                                    std::size_t offset, std::size_t count,
+                                                    dev_mode_t mode = 0) const noexcept;
+
     // Release the device name now; reports what failed.
     [[nodiscard]] std::error_code close() noexcept;
     // Give up ownership of the name.
@@ -474,6 +521,11 @@ class MACHIO_API device {
     device(std::shared_ptr<detail::space_state> state, std::uint64_t epoch, mach_port_t name,
            std::uint64_t size, std::uint32_t block_size) noexcept;
     [[nodiscard]] std::error_code resolve(int& fd) const noexcept;
+    [[nodiscard]] std::error_code submit_fixed(std::uint32_t op, const io_done_queue& q,
+                                               std::uint32_t request_id, dev_mode_t mode,
+                                               recnum_t recnum, const registered_buffer& buffer,
+                                               std::size_t offset,
+                                               std::size_t count) const noexcept;
     [[nodiscard]] std::error_code submit(std::uint32_t op, const io_done_queue* q,
                                          std::uint32_t request_id, dev_mode_t mode, recnum_t recnum,
                                          std::size_t count, const void* buffer,

@@ -35,6 +35,7 @@
 #define MACHIO_FEAT_SUBMIT_BATCH	(1ULL << 5)	/* MACHIO_IOC_SUBMIT_BATCH */
 #define MACHIO_FEAT_QUEUE_SETUP		(1ULL << 6)	/* rings, queue files, eventfd */
 #define MACHIO_FEAT_REAP		(1ULL << 7)	/* MACHIO_IOC_QUEUE_REAP */
+#define MACHIO_FEAT_FIXED_BUFFERS	(1ULL << 8)	/* registered buffers, *_FIXED */
 
 /* Mach port names: index << 8 | generation; never 0 nor ~0. */
 #define MACHIO_PORT_NULL	0U
@@ -167,6 +168,8 @@ struct machio_port_deallocate {
 #define MACHIO_OP_READ_OVERWRITE	3	/* device_read_overwrite_async */
 #define MACHIO_OP_WRITE			4	/* device_write_async */
 #define MACHIO_OP_WRITE_INBAND		5	/* device_write_async_inband */
+#define MACHIO_OP_READ_FIXED		6	/* overwrite read into a registered buffer */
+#define MACHIO_OP_WRITE_FIXED		7	/* write from a registered buffer */
 
 /* MACHIO_IOC_SUBMIT: one asynchronous request. */
 struct machio_io_request {
@@ -177,8 +180,22 @@ struct machio_io_request {
 	__u32 mode;		/* MACHIO_D_NOWAIT or 0 */
 	__u32 recnum;		/* first logical block */
 	__s32 count;		/* bytes */
-	__u32 pad;		/* must be zero */
-	__u64 buffer;		/* user pointer (overwrite, write, inband write) */
+	__u32 fixed;		/* *_FIXED: a registered buffer's name; else zero */
+	__u64 buffer;		/* user pointer (overwrite, write, inband write); *_FIXED: offset in it */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/*
+ * MACHIO_IOC_BUFFER_REGISTER: pin [addr, addr + len) once (at most 1 GiB;
+ * charged to RLIMIT_MEMLOCK) and name it; requests MACHIO_OP_*_FIXED then
+ * name it in @fixed with an offset in @buffer and pin nothing.  Released
+ * with MACHIO_IOC_PORT_DEALLOCATE, which waits until no I/O uses it.
+ */
+struct machio_buffer_register {
+	__u64 addr;		/* in */
+	__u64 len;		/* in: bytes */
+	__u32 name;		/* out */
+	__u32 flags;		/* must be zero */
 	__u64 reserved[2];	/* must be zero */
 };
 
@@ -303,5 +320,6 @@ struct machio_queue_reap {
 #define MACHIO_IOC_SUBMIT_BATCH		_IOW(MACHIO_IOC_MAGIC, 0x08, struct machio_submit_batch)
 #define MACHIO_IOC_QUEUE_SETUP		_IOWR(MACHIO_IOC_MAGIC, 0x09, struct machio_queue_setup)
 #define MACHIO_IOC_QUEUE_REAP		_IOW(MACHIO_IOC_MAGIC, 0x0a, struct machio_queue_reap)
+#define MACHIO_IOC_BUFFER_REGISTER	_IOWR(MACHIO_IOC_MAGIC, 0x0b, struct machio_buffer_register)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
