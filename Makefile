@@ -49,7 +49,7 @@ demo: userspace kmod-6.1
 
 # Figures, not a test (tools/bench/README.md). memory_backed=0 stores no data:
 # for --verify, pass BENCH_NULL_BLK with memory_backed=1.
-BENCH_NULL_BLK ?= nr_devices=1 gb=1 irqmode=1 memory_backed=0 submit_queues=2 hw_queue_depth=128
+BENCH_NULL_BLK ?= nr_devices=1 gb=1 irqmode=1 memory_backed=0 submit_queues=2 hw_queue_depth=128 poll_queues=1
 BENCH_ARGS ?= --time 5 --workload randread:4k:1 --workload randread:4k:32 \
 	--workload randwrite:4k:32 --workload read:128k:8
 

@@ -54,4 +54,16 @@ static inline void machio_vm_flags_set(struct vm_area_struct *vma, vm_flags_t fl
 #endif
 }
 
+/* Does @bdev's queue take polled I/O?  A queue limit from 6.11 (probed). */
+static inline bool machio_bdev_can_poll(struct block_device *bdev)
+{
+	struct request_queue *q = bdev_get_queue(bdev);
+
+#ifdef MACHIO_HAVE_BLK_FEAT_POLL
+	return q->limits.features & BLK_FEAT_POLL;
+#else
+	return test_bit(QUEUE_FLAG_POLL, &q->queue_flags);
+#endif
+}
+
 #endif /* _MACHIO_COMPAT_H */

@@ -86,6 +86,9 @@ static blk_opf_t machio_req_opf(const struct machio_req *req, bool write)
 
 	if (req->mode & MACHIO_D_NOWAIT)
 		opf |= REQ_NOWAIT;
+	/* Polled: nobody to free a tag while we sleep for one but us. */
+	if (req->queue && req->queue->polled)
+		opf |= REQ_POLLED | REQ_NOWAIT;
 	return opf;
 }
 
@@ -178,6 +181,8 @@ static void machio_rmw_write_work(struct work_struct *work)
 /* All bios of @req are done.  Any context. */
 static void machio_req_io_done(struct machio_req *req)
 {
+	if (req->queue && req->queue->polled)
+		machio_poll_io_done(req);
 	if (!req->code)
 		req->code = machio_status_to_code(req);
 	if (!req->code && req->op == MACHIO_OP_READ_INBAND) {
@@ -227,7 +232,10 @@ static struct bio *machio_bio_alloc(struct machio_req *req, unsigned int nvecs,
 static void machio_submit_bio(struct machio_req *req, struct bio *bio)
 {
 	atomic_inc(&req->remaining);
-	submit_bio(bio);
+	if (req->queue && req->queue->polled)
+		machio_poll_submit_bio(req, bio);
+	else
+		submit_bio(bio);
 }
 
 /* One block through the request's kernel buffer (inband requests). */
@@ -487,6 +495,13 @@ int machio_submit(struct machio_space *space,
 		ret = machio_name_lookup(space, arg->queue, MACHIO_KIND_QUEUE, &qp);
 		if (ret)
 			goto err_dev;
+		/* A polled queue: zero-copy I/O to a device with poll queues. */
+		if (machio_to_queue(qp)->polled &&
+		    (!machio_poll_op_ok(arg->op) ||
+		     !machio_bdev_can_poll(machio_to_device(devp)->bdev))) {
+			ret = -EOPNOTSUPP;
+			goto err_queue;
+		}
 	}
 
 	if (machio_op_is_fixed(arg->op)) {
@@ -542,7 +557,7 @@ int machio_submit(struct machio_space *space,
 		goto err_req;
 	req->code = ret;
 	if (req->queue) {
-		ret = machio_queue_begin(req->queue, machio_req_cqe_slots(req->op));
+		ret = machio_queue_begin(req->queue, req);
 		if (ret)
 			goto err_req;
 	}

@@ -19,6 +19,7 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/machio.h>
 
+struct bio;
 struct eventfd_ctx;
 struct file;
 struct page;
@@ -144,6 +145,9 @@ struct machio_queue {
 	struct eventfd_ctx *eventfd;	/* signalled per completion, or NULL */
 	struct work_struct signal_work;	/* an eventfd signal from a worker */
 	struct machio_space *space;	/* a counted reference: ring charge */
+	bool polled;			/* MACHIO_QUEUE_POLLED (poll.c) */
+	struct list_head polling;	/* polled requests in flight, on @node */
+	struct work_struct poll_work;	/* polls what a closed space left */
 };
 
 /*
@@ -237,7 +241,10 @@ struct machio_req {
 	unsigned int nr_pages;		/* pinned, and charged to the space */
 	struct page **pages;		/* pinned user pages */
 	struct page *page_array[MACHIO_INLINE_PAGES];	/* small I/O's @pages */
-	void *kbuf;			/* inband: one block, during the I/O */
+	union {
+		void *kbuf;		/* inband: one block, during the I/O */
+		struct bio *poll_bio;	/* polled queue: a bio to poll (q->lock) */
+	};
 	u8 *inband;			/* inband: the caller's bytes */
 	struct machio_wlock wlock;	/* writes */
 };
@@ -263,9 +270,17 @@ int machio_queue_setup(struct machio_space *space, struct machio_queue_setup *ar
 		       struct file **file);
 int machio_queue_terminate_name(struct machio_space *space, u32 name);
 int machio_queue_terminate(struct machio_queue *q, bool wait);
-int machio_queue_begin(struct machio_queue *q, u32 slots);
+int machio_queue_begin(struct machio_queue *q, struct machio_req *req);
 bool machio_queue_post(struct machio_queue *q, struct machio_req *req);
 u32 machio_queue_nr_ready(const struct machio_queue *q);
+
+/* poll.c */
+bool machio_poll_op_ok(u32 op);
+void machio_poll_submit_bio(struct machio_req *req, struct bio *bio);
+void machio_poll_io_done(struct machio_req *req);
+int machio_poll_wait(struct machio_queue *q, u32 min, ktime_t *deadline);
+int machio_poll_drain(struct machio_queue *q, bool wait);
+void machio_poll_work(struct work_struct *work);
 
 /* reap.c */
 int machio_queue_wait(struct machio_space *space, u32 name, u64 result);

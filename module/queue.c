@@ -25,13 +25,13 @@
 #include "machio.h"
 #include "compat.h"
 
-#define MACHIO_QUEUE_FLAGS	(MACHIO_QUEUE_RING | MACHIO_QUEUE_EVENTFD)
+#define MACHIO_QUEUE_FLAGS	(MACHIO_QUEUE_RING | MACHIO_QUEUE_EVENTFD | MACHIO_QUEUE_POLLED)
 
 static void machio_queue_free(struct machio_port *port)
 {
 	struct machio_queue *q = machio_to_queue(port);
 
-	WARN_ON_ONCE(!list_empty(&q->done) || q->inflight);
+	WARN_ON_ONCE(!list_empty(&q->done) || !list_empty(&q->polling) || q->inflight);
 	if (q->ring.entries) {
 		atomic_sub(q->ring.entries, &q->space->nr_ring_slots);
 		machio_ring_destroy(&q->ring);
@@ -62,6 +62,8 @@ static struct machio_queue *machio_queue_alloc(struct machio_space *space)
 	INIT_LIST_HEAD(&q->done);
 	init_waitqueue_head(&q->wait);
 	INIT_WORK(&q->signal_work, machio_queue_signal_work);
+	INIT_LIST_HEAD(&q->polling);
+	INIT_WORK(&q->poll_work, machio_poll_work);
 	q->space = space;
 	kref_get(&space->ref);
 	return q;
@@ -141,6 +143,7 @@ int machio_queue_setup(struct machio_space *space, struct machio_queue_setup *ar
 	q = machio_queue_alloc(space);
 	if (!q)
 		return -ENOMEM;
+	q->polled = arg->flags & MACHIO_QUEUE_POLLED;
 	if (arg->flags & MACHIO_QUEUE_RING) {
 		ret = machio_queue_add_ring(q, arg->ring_entries);
 		if (ret)
@@ -193,11 +196,11 @@ static u32 machio_queue_slots(const struct machio_req *req)
 }
 
 /*
- * Account a request about to be started on @q, with room for a
- * completion of @slots slots in its ring.  -ESHUTDOWN once @q is dead;
- * -EAGAIN if the ring has no room for it.
+ * Account @req, about to be started on @q, with room for its completion
+ * in the ring; on a polled queue it is polled for from now on.
+ * -ESHUTDOWN once @q is dead; -EAGAIN if the ring has no room for it.
  */
-int machio_queue_begin(struct machio_queue *q, u32 slots)
+int machio_queue_begin(struct machio_queue *q, struct machio_req *req)
 {
 	int ret = 0;
 
@@ -205,9 +208,12 @@ int machio_queue_begin(struct machio_queue *q, u32 slots)
 	if (q->dead)
 		ret = -ESHUTDOWN;
 	else if (q->ring.entries)
-		ret = machio_ring_reserve(&q->ring, slots);
-	if (!ret)
+		ret = machio_ring_reserve(&q->ring, machio_queue_slots(req));
+	if (!ret) {
 		q->inflight++;
+		if (q->polled)
+			list_add_tail(&req->node, &q->polling);
+	}
 	spin_unlock_irq(&q->lock);
 	return ret;
 }
@@ -300,6 +306,9 @@ int machio_queue_terminate(struct machio_queue *q, bool wait)
 
 	list_for_each_entry_safe(req, tmp, &discard, node)
 		machio_req_free(req);
+	/* Polled I/O completes only if someone polls: we do, or a worker. */
+	if (q->polled)
+		return machio_poll_drain(q, wait);
 	if (wait && wait_event_killable(q->wait, READ_ONCE(q->inflight) == 0))
 		return -EINTR;
 	return 0;

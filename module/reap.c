@@ -54,6 +54,14 @@ static int machio_queue_sleep(struct machio_queue *q, u32 min, ktime_t *deadline
 	struct machio_waiter w = { .q = q, .min = min };
 	int ret = 0;
 
+	/* A polled queue's I/O completes only when we poll for it. */
+	if (q->polled) {
+		ret = machio_poll_wait(q, min, deadline);
+		if (ret <= 0)
+			return ret;
+		ret = 0;	/* nothing in flight to poll: sleep for a completion */
+	}
+
 	init_waitqueue_func_entry(&w.wq, machio_waiter_wake);
 	w.wq.private = current;
 	INIT_LIST_HEAD(&w.wq.entry);	/* prepare_to_wait*() adds it only when empty */

@@ -112,9 +112,12 @@ struct page *machio_ring_page(const struct machio_ring *ring, unsigned long pgof
 static u32 machio_ring_used(const struct machio_ring *ring)
 {
 	u64 head = READ_ONCE(machio_ring_hdr(ring)->head);
-	u32 used = machio_pos_slot(ring->tail) - machio_pos_slot(head);
+	s32 used = machio_pos_slot(ring->tail) - machio_pos_slot(head);
 
-	return used > ring->entries ? ring->entries : used;
+	/* Head just past our tail (a consumer saw the header's first): empty. */
+	if (used < 0 && used > -(s32)MACHIO_CQE_MAX_SLOTS * (s32)ring->entries)
+		return 0;
+	return (u32)used > ring->entries ? ring->entries : used;
 }
 
 /* Completions waiting; any context, no lock (a hint unless under q->lock). */
@@ -157,10 +160,16 @@ void machio_ring_post(struct machio_ring *ring, const struct machio_cqe *cqe, u3
 
 	for (i = 0; i < nr; i++)
 		*machio_ring_slot(ring, slot + i) = cqe[i];
-	/* The slots are visible before either tail that covers them. */
+	/*
+	 * The slots are visible before either tail that covers them, and the
+	 * consumers' tail before the kernel's: a kernel consumer must never
+	 * take an entry (and move head) past a tail user-space consumers
+	 * cannot see yet, or they would take the slot after it unwritten.
+	 */
+	smp_wmb();
+	WRITE_ONCE(machio_ring_hdr(ring)->tail, tail);
 	smp_wmb();
 	WRITE_ONCE(ring->tail, tail);
-	WRITE_ONCE(machio_ring_hdr(ring)->tail, tail);
 }
 
 void machio_ring_mark_dead(struct machio_ring *ring)

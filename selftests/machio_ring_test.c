@@ -646,7 +646,7 @@ static __attribute__((noinline)) void run_many(struct __test_metadata *_metadata
 	struct mio_ring r = {};
 	unsigned char *seen = calloc(MANY, 1);
 	struct machio_io_request *reqs = calloc(512, sizeof(*reqs));
-	int i, submitted = 0, total = 0, dups = 0, ooo = 0;
+	int i, submitted = 0, total = 0, dups = 0, ooo = 0, refused = 0;
 	__u32 q = 0;
 	int qfd = -1;
 
@@ -670,9 +670,23 @@ static __attribute__((noinline)) void run_many(struct __test_metadata *_metadata
 		b.nr = n;
 		k = machio_ioctl(self->mfd, MACHIO_IOC_SUBMIT_BATCH, &b);
 		if (k == -EAGAIN) {
-			usleep(100);	/* the ring is full until the consumers catch up */
+			/* The ring is full until the consumers catch up. */
+			if (++refused % 200000 == 0) {
+				struct machio_query mq;
+				int j;
+
+				mio_query(self->mfd, &mq);
+				TH_LOG("refused for long: head %llx tail %llx, %d submitted, %u requests, %u pinned",
+				       (unsigned long long)r.hdr->head,
+				       (unsigned long long)r.hdr->tail, submitted, mq.nr_requests,
+				       mq.nr_pinned_pages);
+				for (j = 0; j < THREADS; j++)
+					TH_LOG("consumer %d: got %d ret %d", j, c[j].got, c[j].ret);
+			}
+			usleep(100);
 			continue;
 		}
+		refused = 0;
 		if (terminate && k == -ESHUTDOWN)
 			break;
 		ASSERT_LT(0, k);

@@ -270,8 +270,9 @@ static inline __u32 mio_ring_ready(const struct mio_ring *r)
 {
 	__u64 head = __atomic_load_n(&r->hdr->head, __ATOMIC_ACQUIRE);
 	__u64 tail = __atomic_load_n(&r->hdr->tail, __ATOMIC_ACQUIRE);
+	__s32 n = (__u32)(tail >> 32) - (__u32)(head >> 32);
 
-	return (__u32)(tail >> 32) - (__u32)(head >> 32);
+	return n > 0 ? n : 0;
 }
 
 /*
@@ -288,7 +289,8 @@ static inline int mio_ring_pop(struct mio_ring *r, struct machio_cqe *out)
 			return -1;
 		head = __atomic_load_n(&r->hdr->head, __ATOMIC_ACQUIRE);
 		tail = __atomic_load_n(&r->hdr->tail, __ATOMIC_ACQUIRE);
-		if ((__u32)(tail >> 32) == (__u32)(head >> 32))
+		/* Empty; or head is past this tail (read before head moved). */
+		if ((__s32)((__u32)(tail >> 32) - (__u32)(head >> 32)) <= 0)
 			return 0;
 		out[0] = r->cqes[(__u32)head & r->mask];
 		nr = out[0].slots;

@@ -66,6 +66,7 @@ kern_return_t errno_to_kern(int err, call_kind kind) noexcept {
 
     switch (err) {
     case EINVAL:
+    case EOPNOTSUPP: // a polled queue: an op or a device it cannot poll
         return KERN_INVALID_ARGUMENT;
     case ENOSPC:
     case ENOMEM:

@@ -123,6 +123,7 @@ kern_return_t buffer_register(int fd, void* addr, std::size_t len, mach_port_t* 
 struct queue_options {
     std::uint32_t ring_entries = 0; // 0: no ring
     int eventfd = -1;               // -1: none
+    bool polled = false;            // MACHIO_QUEUE_POLLED
 };
 
 // A queue's own file and, for a ring queue, its mapping.

@@ -299,6 +299,7 @@ result<io_done_queue> io_done_queue::create(const space& sp,
                             ? detail::default_ring_entries()
                             : options.ring_entries;
     opts.eventfd = options.eventfd;
+    opts.polled = options.polled;
     mach_port_t name = MACH_PORT_NULL;
     if (kern_return_t kr = detail::queue_setup(info->fd, info->host, opts, &name, &ring->map))
         return to_error_code(kr);

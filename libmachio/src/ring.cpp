@@ -67,6 +67,8 @@ kern_return_t queue_setup(int fd, mach_port_t host, const queue_options& options
         arg.flags |= MACHIO_QUEUE_EVENTFD;
         arg.eventfd = options.eventfd;
     }
+    if (options.polled)
+        arg.flags |= MACHIO_QUEUE_POLLED;
     if (::ioctl(fd, MACHIO_IOC_QUEUE_SETUP, &arg) != 0)
         return errno_to_kern(errno == EBADF ? EINVAL : errno, call_kind::generic);
     ring->qfd = arg.fd;
@@ -103,7 +105,8 @@ int ring_pop(const ring_map& ring, machio_cqe* out, unsigned int room) noexcept 
         // Head first: a tail read after it is never behind it.
         __u64 head = head_ref.load(std::memory_order_acquire);
         std::uint64_t tail = load_acquire(&ring.hdr->tail);
-        if (count_of(tail) == count_of(head))
+        // Empty; or head already past this tail (moved after we read tail).
+        if (static_cast<std::int32_t>(count_of(tail) - count_of(head)) <= 0)
             return 0;
         const std::uint32_t slot = static_cast<std::uint32_t>(head);
         out[0] = ring.cqes[slot & ring.mask];
@@ -124,7 +127,8 @@ int ring_pop(const ring_map& ring, machio_cqe* out, unsigned int room) noexcept 
 std::uint32_t ring_ready(const ring_map& ring) noexcept {
     std::uint64_t head = load_acquire(&ring.hdr->head);
     std::uint64_t tail = load_acquire(&ring.hdr->tail);
-    return count_of(tail) - count_of(head);
+    const auto n = static_cast<std::int32_t>(count_of(tail) - count_of(head));
+    return n > 0 ? static_cast<std::uint32_t>(n) : 0;
 }
 
 void cqe_to_result(const machio_cqe* cqe, io_done_result_t* result) noexcept {

@@ -175,7 +175,7 @@ TEST_F(CApi, HostAndTaskNamesOfAFreshSpace) {
     EXPECT_EQ(info.features, MACHIO_FEAT_IO_DONE_QUEUE | MACHIO_FEAT_OOL_READ | MACHIO_FEAT_INBAND |
                                  MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
                                  MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
-                                 MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS);
+                                 MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED);
     std::ifstream param("/sys/module/machio/parameters/max_names");
     unsigned max_names = 0;
     if (param >> max_names)
@@ -1403,7 +1403,7 @@ TEST_F(CDisk, QueuesHaveRingsByDefault) {
 }
 
 TEST_F(CDisk, RingQueueRefusesWhatItCannotHold) {
-    machio_queue_options_t o = {.ring_entries = 8, .eventfd = -1};
+    machio_queue_options_t o = {.ring_entries = 8, .eventfd = -1, .flags = 0};
     mach_port_t q = MACH_PORT_NULL;
     ASSERT_EQ(machio_io_done_queue_create_with(mach_host_self(), &o, &q), KERN_SUCCESS);
     aligned_buffer in(BS);
@@ -1432,7 +1432,7 @@ TEST_F(CDisk, RingQueueRefusesWhatItCannotHold) {
 TEST_F(CDisk, ReapBetweenMinAndMax) {
     for (unsigned entries : {0U, 64U}) {
         SCOPED_TRACE(entries);
-        machio_queue_options_t o = {.ring_entries = entries, .eventfd = -1};
+        machio_queue_options_t o = {.ring_entries = entries, .eventfd = -1, .flags = 0};
         mach_port_t q = MACH_PORT_NULL;
         ASSERT_EQ(machio_io_done_queue_create_with(mach_host_self(), &o, &q), KERN_SUCCESS);
         EXPECT_EQ(machio_io_done_queue_ready(q), entries ? 0 : -1);
@@ -1498,4 +1498,27 @@ TEST_F(CDisk, QueueFileIsReadableWhileCompletionsWait) {
     io_done_result_t r;
     ASSERT_TRUE(completed(q_, r));
     EXPECT_EQ(poll(&p, 1, 0), 0);
+}
+
+TEST_F(CDisk, PolledQueue) {
+    machio_queue_options_t o = {.ring_entries = 16, .eventfd = -1, .flags = MACHIO_QUEUE_POLLED};
+    mach_port_t q = MACH_PORT_NULL;
+    ASSERT_EQ(machio_io_done_queue_create_with(mach_host_self(), &o, &q), KERN_SUCCESS);
+    aligned_buffer out(4 * BS), in(4 * BS);
+    std::memset(out.chars(), 0x3c, 4 * BS);
+    ASSERT_EQ(device_write_async(dev_, q, 1, 0, 0, out.chars(), 4 * BS), KERN_SUCCESS);
+    io_done_result_t r;
+    ASSERT_EQ(io_done_queue_wait(q, &r), KERN_SUCCESS); // polls
+    EXPECT_EQ(r.qd_code, KERN_SUCCESS);
+    ASSERT_EQ(device_read_overwrite_async(dev_, q, 2, 0, 0, 4 * BS, in.chars()), KERN_SUCCESS);
+    ASSERT_EQ(io_done_queue_wait(q, &r), KERN_SUCCESS);
+    EXPECT_EQ(r.qd_reqid, 2U);
+    EXPECT_EQ(std::memcmp(out.chars(), in.chars(), 4 * BS), 0);
+    // Only zero-copy reads and writes.
+    EXPECT_EQ(device_read_async(dev_, q, 3, 0, 0, BS), KERN_INVALID_ARGUMENT);
+    EXPECT_EQ(device_read_async_inband(dev_, q, 3, 0, 0, 8), KERN_INVALID_ARGUMENT);
+    EXPECT_EQ(io_done_queue_terminate(q), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_deallocate(mach_task_self(), q), KERN_SUCCESS);
+    o.flags = 1U << 9;
+    EXPECT_EQ(machio_io_done_queue_create_with(mach_host_self(), &o, &q), KERN_INVALID_ARGUMENT);
 }

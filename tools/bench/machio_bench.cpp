@@ -131,14 +131,23 @@ enum class engine_id {
     machio_batch,
     machio_ring,
     machio_fixed,
+    machio_poll,
     io_uring,
     io_uring_fixed,
+    io_uring_poll,
     aio,
     sync,
 };
-constexpr engine_id all_engines[] = {
-    engine_id::machio,   engine_id::machio_batch,   engine_id::machio_ring, engine_id::machio_fixed,
-    engine_id::io_uring, engine_id::io_uring_fixed, engine_id::aio,         engine_id::sync};
+constexpr engine_id all_engines[] = {engine_id::machio,
+                                     engine_id::machio_batch,
+                                     engine_id::machio_ring,
+                                     engine_id::machio_fixed,
+                                     engine_id::machio_poll,
+                                     engine_id::io_uring,
+                                     engine_id::io_uring_fixed,
+                                     engine_id::io_uring_poll,
+                                     engine_id::aio,
+                                     engine_id::sync};
 
 const char* engine_name(engine_id e) {
     switch (e) {
@@ -150,10 +159,14 @@ const char* engine_name(engine_id e) {
         return "machio-ring";
     case engine_id::machio_fixed:
         return "machio-fixed";
+    case engine_id::machio_poll:
+        return "machio-poll";
     case engine_id::io_uring:
         return "io_uring";
     case engine_id::io_uring_fixed:
         return "io_uring-fixed";
+    case engine_id::io_uring_poll:
+        return "io_uring-poll";
     case engine_id::aio:
         return "aio";
     case engine_id::sync:
@@ -941,7 +954,7 @@ result run_machio(const job& j) {
 // uses a queue without a ring (each reap is a system call); machio-ring a
 // ring queue, whose reaps need no system call while completions wait;
 // machio-fixed adds registered buffers (no pinning per request).
-result run_machio_batch(const job& j, bool ring, bool fixed) {
+result run_machio_batch(const job& j, bool ring, bool fixed, bool polled = false) {
     mach_port_t dev = MACH_PORT_NULL, queue = MACH_PORT_NULL;
     kern_return_t kr =
         device_open(mach_host_self(), D_READ | (j.write ? D_WRITE : 0), j.device.c_str(), &dev);
@@ -950,7 +963,9 @@ result run_machio_batch(const job& j, bool ring, bool fixed) {
     uint32_t entries = 1;
     while (entries < j.qd)
         entries <<= 1;
-    machio_queue_options_t qo = {.ring_entries = ring ? entries : 0, .eventfd = -1};
+    machio_queue_options_t qo = {.ring_entries = ring ? entries : 0,
+                                 .eventfd = -1,
+                                 .flags = polled ? unsigned(MACHIO_QUEUE_POLLED) : 0U};
     kr = machio_io_done_queue_create_with(mach_host_self(), &qo, &queue);
     if (kr != KERN_SUCCESS) {
         device_close(dev);
@@ -1074,13 +1089,13 @@ result run_machio_batch(const job& j, bool ring, bool fixed) {
 // One ring of QD entries: reap every completion there is, prepare the
 // resubmissions, then submit them and wait for the next completion in one
 // io_uring_submit_and_wait().
-result run_io_uring(const job& j) {
+result run_io_uring(const job& j, unsigned setup_flags = 0) {
     fd_guard fd(open_device(j.device, j.write));
     if (fd.get() < 0)
         return failed(fmt::format("{}: {}", j.device, errno_text(errno)));
     slot_buffers buf(j.qd, j.bs);
     struct io_uring ring;
-    if (int rc = io_uring_queue_init(j.qd, &ring, 0); rc < 0)
+    if (int rc = io_uring_queue_init(j.qd, &ring, setup_flags); rc < 0)
         return failed(fmt::format("io_uring_queue_init: {}", errno_text(-rc)));
     struct ring_guard {
         struct io_uring* ring;
@@ -1323,6 +1338,8 @@ result run_engine(engine_id e, const job& j) {
         return run_machio_batch(j, true, false);
     case engine_id::machio_fixed:
         return run_machio_batch(j, true, true);
+    case engine_id::machio_poll:
+        return run_machio_batch(j, true, false, true);
     case engine_id::io_uring:
         return run_io_uring(j);
     case engine_id::io_uring_fixed: {
@@ -1330,6 +1347,8 @@ result run_engine(engine_id e, const job& j) {
         jf.uring_fixed = true;
         return run_io_uring(jf);
     }
+    case engine_id::io_uring_poll:
+        return run_io_uring(j, IORING_SETUP_IOPOLL);
     case engine_id::aio:
         return run_aio(j);
     case engine_id::sync:

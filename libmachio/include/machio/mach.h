@@ -420,10 +420,16 @@ MACHIO_API kern_return_t machio_submit_batch(const struct machio_io_request* req
 typedef struct machio_queue_options {
     unsigned int ring_entries; /* ring slots, a power of two up to 65536; 0: no ring */
     int eventfd;               /* an eventfd signalled per completion; -1: none */
+    unsigned int flags;        /* MACHIO_QUEUE_POLLED or 0 */
 } machio_queue_options_t;
 
 /* io_done_queue_create with options.  Every queue made so also has a file
- * for event loops (machio_io_done_queue_fd). */
+ * for event loops (machio_io_done_queue_fd).  A polled queue
+ * (MACHIO_QUEUE_POLLED) completes I/O when io_done_queue_wait or
+ * machio_io_done_queue_reap polls the device for it, as io_uring's
+ * IORING_SETUP_IOPOLL; it takes device_read_overwrite_async,
+ * device_write_async and fixed requests on devices with poll queues, and
+ * refuses anything else with KERN_INVALID_ARGUMENT. */
 MACHIO_API kern_return_t machio_io_done_queue_create_with(mach_port_t host,
                                                           const machio_queue_options_t* options,
                                                           mach_port_t* queue);

@@ -332,6 +332,9 @@ struct queue_options {
     std::uint32_t ring_entries = default_ring;
     // An eventfd signalled per completion; -1 for none.
     int eventfd = -1;
+    // Complete I/O by polling the device in wait() and reap() (see
+    // MACHIO_QUEUE_POLLED in <machio/mach.h>).
+    bool polled = false;
     static constexpr std::uint32_t default_ring = ~std::uint32_t{0};
 };
 

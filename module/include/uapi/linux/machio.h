@@ -36,6 +36,7 @@
 #define MACHIO_FEAT_QUEUE_SETUP		(1ULL << 6)	/* rings, queue files, eventfd */
 #define MACHIO_FEAT_REAP		(1ULL << 7)	/* MACHIO_IOC_QUEUE_REAP */
 #define MACHIO_FEAT_FIXED_BUFFERS	(1ULL << 8)	/* registered buffers, *_FIXED */
+#define MACHIO_FEAT_POLLED		(1ULL << 9)	/* MACHIO_QUEUE_POLLED */
 
 /* Mach port names: index << 8 | generation; never 0 nor ~0. */
 #define MACHIO_PORT_NULL	0U
@@ -261,6 +262,15 @@ struct machio_ring_header {
 /* MACHIO_IOC_QUEUE_SETUP flags. */
 #define MACHIO_QUEUE_RING	(1U << 0)	/* a completion ring of @ring_entries */
 #define MACHIO_QUEUE_EVENTFD	(1U << 1)	/* signal @eventfd per completion */
+/*
+ * A polled queue: its I/O goes to the devices' poll queues (REQ_POLLED,
+ * REQ_NOWAIT: past the poll queue's depth a request completes
+ * D_WOULD_BLOCK) and completes only when a waiter polls for it, in
+ * MACHIO_IOC_QUEUE_WAIT/REAP, as io_uring's IORING_SETUP_IOPOLL does.  It
+ * takes overwrite reads and writes (plain and *_FIXED) on devices with
+ * poll queues; anything else is refused with -EOPNOTSUPP.
+ */
+#define MACHIO_QUEUE_POLLED	(1U << 2)
 
 #define MACHIO_RING_MAX_ENTRIES	65536
 
