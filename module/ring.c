@@ -168,6 +168,7 @@ void machio_ring_post(struct machio_ring *ring, const struct machio_cqe *cqe, u3
 	 */
 	smp_wmb();
 	WRITE_ONCE(machio_ring_hdr(ring)->tail, tail);
+	/* The header's tail before ours (see above). */
 	smp_wmb();
 	WRITE_ONCE(ring->tail, tail);
 }
