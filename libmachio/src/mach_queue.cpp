@@ -112,8 +112,13 @@ extern "C" kern_return_t machio_io_done_queue_create_with(mach_port_t host,
         return KERN_INVALID_ARGUMENT;
     if (!(space->features & MACHIO_FEAT_QUEUE_SETUP))
         return KERN_FAILURE;
+    if (options->flags & ~MACHIO_QUEUE_POLLED)
+        return KERN_INVALID_ARGUMENT;
     return create_with(*space, host,
-                       {.ring_entries = options->ring_entries, .eventfd = options->eventfd}, queue);
+                       {.ring_entries = options->ring_entries,
+                        .eventfd = options->eventfd,
+                        .polled = (options->flags & MACHIO_QUEUE_POLLED) != 0},
+                       queue);
 }
 
 extern "C" int machio_io_done_queue_fd(mach_port_t queue) {

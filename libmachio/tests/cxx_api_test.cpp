@@ -1056,4 +1056,18 @@ TEST_F(CxxDisk, RegisteredBufferRoundTrip) {
     EXPECT_EQ(dev_.read_fixed_async(q_, 1, 0, *buf, 0, 4096), kern_errc::invalid_argument);
 }
 
+TEST_F(CxxDisk, PolledQueue) {
+    auto q = io_done_queue::create(sp_, queue_options{.ring_entries = 16, .polled = true});
+    ASSERT_TRUE(q) << q.error().message();
+    aligned_buffer mem(4096);
+    auto bytes = std::span<std::byte>(reinterpret_cast<std::byte*>(mem.chars()), 4096);
+    ASSERT_FALSE(dev_.write_async(*q, 7, 0, bytes));
+    auto c = q->wait(); // polls the device
+    ASSERT_TRUE(c) << c.error().message();
+    EXPECT_EQ(c->request_id(), 7U);
+    EXPECT_TRUE(c->ok());
+    // Not a zero-copy op: refused.
+    EXPECT_EQ(dev_.read_inband_async(*q, 8, 0, 8), kern_errc::invalid_argument);
+}
+
 } // namespace
