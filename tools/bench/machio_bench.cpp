@@ -456,7 +456,8 @@ struct device_info {
     std::string path;
     std::string name; // of the node the path resolves to, e.g. "nullb0"
     uint64_t size = 0;
-    unsigned lbs = 0; // logical block size
+    unsigned lbs = 0;    // logical block size
+    uint64_t max_io = 0; // max_sectors_kb in bytes; 0: unknown
 };
 
 class fd_guard {
@@ -507,6 +508,13 @@ std::optional<device_info> probe_device(const std::string& path, std::string& er
     d.name = std::filesystem::canonical(path, ec).filename().string();
     if (ec)
         d.name = std::filesystem::path(path).filename().string();
+    if (std::FILE* f = std::fopen(
+            fmt::format("/sys/class/block/{}/queue/max_sectors_kb", d.name).c_str(), "r")) {
+        unsigned long kb = 0;
+        if (std::fscanf(f, "%lu", &kb) == 1)
+            d.max_io = uint64_t(kb) * 1024;
+        std::fclose(f);
+    }
     return d;
 }
 
@@ -713,7 +721,8 @@ struct result {
     histogram lat;
     int64_t wall_ns = 0;
     int64_t cpu_ns = 0;
-    std::string error; // the first one; empty if none
+    std::string error;   // the first one; empty if none
+    std::string skipped; // why the engine cannot run this workload
 };
 
 // What one thread of an engine counted.
@@ -1535,11 +1544,17 @@ int main(int argc, char** argv) try {
     std::vector<std::string> json_runs;
     const size_t nr_runs = o.workloads.size() * o.engines.size();
     size_t run_no = 0;
-    // Progress on standard error: a line rewritten in place on a terminal.
+    // Progress on standard error: a line rewritten in place on a terminal
+    // (unless the tables go to the same terminal: they show the progress),
+    // a line per run elsewhere.
     const bool tty = isatty(STDERR_FILENO);
+    const bool show_progress = !tty || !isatty(STDOUT_FILENO) || o.json;
     auto progress = [&](const workload& w, engine_id e) {
+        ++run_no;
+        if (!show_progress)
+            return;
         fmt::print(stderr, "{}machio-bench: [{}/{}] {} {} QD {}: {}{}", tty ? "\r\033[K" : "",
-                   ++run_no, nr_runs, pattern_name(w.rw), size_text(w.bs), w.qd, engine_name(e),
+                   run_no, nr_runs, pattern_name(w.rw), size_text(w.bs), w.qd, engine_name(e),
                    tty ? "" : "\n");
         std::fflush(stderr);
     };
@@ -1577,6 +1592,15 @@ int main(int argc, char** argv) try {
         std::vector<std::pair<engine_id, result>> rows;
         for (engine_id e : engines) {
             progress(w, e);
+            // IOPOLL cannot split a request: in 6.1 such a read never completes.
+            if (e == engine_id::io_uring_poll && dev->max_io && w.bs > dev->max_io) {
+                result r;
+                r.skipped = fmt::format("{} is over the device's {} per request, which IOPOLL "
+                                        "cannot split",
+                                        size_text(w.bs), size_text(dev->max_io));
+                rows.emplace_back(e, std::move(r));
+                continue;
+            }
             job j{dev->path, dev->lbs,      is_write(w.rw), w.bs, w.qd,
                   o.waiters, o.uring_fixed, nullptr,        {}};
             if (o.warmup > 0) {
@@ -1598,7 +1622,10 @@ int main(int argc, char** argv) try {
         if (!o.json)
             print_table_header();
         for (const auto& [e, r] : rows) {
-            if (!r.error.empty()) {
+            if (!r.skipped.empty()) {
+                fmt::print(o.json ? stderr : stdout, "  {:<14} skipped: {}\n", engine_name(e),
+                           r.skipped);
+            } else if (!r.error.empty()) {
                 fmt::print(o.json ? stderr : stdout, "  {:<9} error: {}\n", engine_name(e),
                            r.error);
                 failures++;
@@ -1610,7 +1637,7 @@ int main(int argc, char** argv) try {
         }
         std::fflush(stdout);
     }
-    if (tty)
+    if (tty && show_progress)
         fmt::print(stderr, "\r\033[K");
     if (o.json)
         fmt::print("{{\"runs\": [\n  {}\n]}}\n", fmt::join(json_runs, ",\n  "));
