@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <new>
 #include <string>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace machio {
@@ -588,6 +589,25 @@ std::error_code device::write_fixed_async(const io_done_queue& q, std::uint32_t 
                                           std::size_t offset, std::size_t count,
                                           dev_mode_t mode) const noexcept {
     return submit_fixed(MACHIO_OP_WRITE_FIXED, q, request_id, mode, recnum, buffer, offset, count);
+}
+
+// ---- batched submission ----
+
+result<std::size_t> submit_batch(const space& sp,
+                                 std::span<const struct machio_io_request> requests) noexcept {
+    if (!sp.state_ || requests.size() > MACHIO_SUBMIT_BATCH_MAX)
+        return kern_errc::invalid_argument;
+    const std::uint64_t epoch = current_epoch(*sp.state_);
+    const space_info* info = nullptr;
+    if (auto ec = resolve_space(*sp.state_, epoch, info))
+        return ec;
+    struct machio_submit_batch arg = {};
+    arg.requests = reinterpret_cast<std::uintptr_t>(requests.data());
+    arg.nr = static_cast<std::uint32_t>(requests.size());
+    const int n = ::ioctl(info->fd, MACHIO_IOC_SUBMIT_BATCH, &arg);
+    if (n < 0)
+        return to_error_code(detail::errno_to_kern(errno, detail::call_kind::generic));
+    return static_cast<std::size_t>(n);
 }
 
 // ---- registered_buffer ----

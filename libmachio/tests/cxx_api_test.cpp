@@ -1070,4 +1070,32 @@ TEST_F(CxxDisk, PolledQueue) {
     EXPECT_EQ(dev_.read_inband_async(*q, 8, 0, 8), kern_errc::invalid_argument);
 }
 
+TEST_F(CxxDisk, SubmitBatchFromASpan) {
+    aligned_buffer mem(8 * 512);
+    std::array<machio_io_request, 8> reqs{};
+    for (std::uint32_t i = 0; i < 8; i++) {
+        reqs[i].op = MACHIO_OP_READ_OVERWRITE;
+        reqs[i].device = dev_.name();
+        reqs[i].queue = q_.name();
+        reqs[i].reqid = i;
+        reqs[i].recnum = i;
+        reqs[i].count = 512;
+        reqs[i].buffer = reinterpret_cast<std::uintptr_t>(mem.chars() + i * 512);
+    }
+    reqs[5].device = 0x7f7f01; // a bad name ends the batch there
+    auto n = machio::submit_batch(sp_, reqs);
+    ASSERT_TRUE(n) << n.error().message();
+    EXPECT_EQ(*n, 5U);
+    EXPECT_EQ(machio::submit_batch(sp_, std::span(reqs).subspan(5)).error(),
+              kern_errc::invalid_argument);
+    std::array<completion_record, 8> out{};
+    std::size_t got = 0;
+    while (got < 5) {
+        auto k = q_.reap(std::span(out).first(5 - got), 1);
+        ASSERT_TRUE(k) << k.error().message();
+        got += *k;
+    }
+    EXPECT_EQ(got, 5U);
+}
+
 } // namespace

@@ -235,6 +235,8 @@ class MACHIO_API space {
     friend class io_done_queue;
     friend class device;
     friend class registered_buffer;
+    friend result<std::size_t> submit_batch(const space&,
+                                            std::span<const struct machio_io_request>) noexcept;
     explicit space(std::shared_ptr<detail::space_state> state) noexcept;
 
     std::shared_ptr<detail::space_state> state_;
@@ -399,6 +401,16 @@ class MACHIO_API io_done_queue {
     bool terminated_ = false;
     std::unique_ptr<detail::queue_ring> ring_;
 };
+
+// ---- batched submission ----
+
+// Submit requests of sp (struct machio_io_request: op MACHIO_OP_*, device and
+// queue names, reqid, mode, recnum, count, buffer, fixed) in one system call,
+// at most MACHIO_SUBMIT_BATCH_MAX: how many were accepted.  As io_submit(2),
+// the first refused request ends the batch; its error comes back only when it
+// is the first.  Nothing is allocated.
+[[nodiscard]] MACHIO_API result<std::size_t>
+submit_batch(const space& sp, std::span<const struct machio_io_request> requests) noexcept;
 
 // ---- registered buffers ----
 
