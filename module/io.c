@@ -45,10 +45,6 @@ static bool machio_op_is_write(u32 op)
 	       op == MACHIO_OP_WRITE_FIXED;
 }
 
-static bool machio_op_is_fixed(u32 op)
-{
-	return op == MACHIO_OP_READ_FIXED || op == MACHIO_OP_WRITE_FIXED;
-}
 
 static bool machio_op_is_inband(u32 op)
 {

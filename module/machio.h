@@ -249,9 +249,10 @@ struct machio_req {
 	struct machio_wlock wlock;	/* writes */
 };
 
-static inline bool machio_req_is_fixed(const struct machio_req *req)
+/* A request naming a registered buffer. */
+static inline bool machio_op_is_fixed(u32 op)
 {
-	return req->op == MACHIO_OP_READ_FIXED || req->op == MACHIO_OP_WRITE_FIXED;
+	return op == MACHIO_OP_READ_FIXED || op == MACHIO_OP_WRITE_FIXED;
 }
 
 static inline struct machio_queue *machio_to_queue(struct machio_port *port)

@@ -151,7 +151,7 @@ bool machio_req_pages_releasable(const struct machio_req *req)
 	unsigned int i;
 
 	/* A registered buffer's pages stay pinned: nothing to release. */
-	if (!req->pages || machio_req_is_fixed(req))
+	if (!req->pages || machio_op_is_fixed(req->op))
 		return true;
 	if (is_vmalloc_addr(req->pages))
 		return false;
@@ -171,7 +171,7 @@ void machio_req_unpin(struct machio_req *req, bool may_sleep)
 {
 	if (!req->pages)
 		return;
-	if (machio_req_is_fixed(req)) {
+	if (machio_op_is_fixed(req->op)) {
 		req->pages = NULL;	/* the buffer's, not ours */
 		return;
 	}

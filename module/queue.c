@@ -189,12 +189,6 @@ err_queue:
 	return ret;
 }
 
-/* The slots a request reserves for its completion. */
-static u32 machio_queue_slots(const struct machio_req *req)
-{
-	return machio_req_cqe_slots(req->op);
-}
-
 /*
  * Account @req, about to be started on @q, with room for its completion
  * in the ring; on a polled queue it is polled for from now on.
@@ -208,7 +202,7 @@ int machio_queue_begin(struct machio_queue *q, struct machio_req *req)
 	if (q->dead)
 		ret = -ESHUTDOWN;
 	else if (q->ring.entries)
-		ret = machio_ring_reserve(&q->ring, machio_queue_slots(req));
+		ret = machio_ring_reserve(&q->ring, machio_req_cqe_slots(req->op));
 	if (!ret) {
 		q->inflight++;
 		if (q->polled)
@@ -256,7 +250,7 @@ bool machio_queue_post(struct machio_queue *q, struct machio_req *req)
 
 	spin_lock_irqsave(&q->lock, flags);
 	if (q->ring.entries)
-		machio_ring_unreserve(&q->ring, machio_queue_slots(req));
+		machio_ring_unreserve(&q->ring, machio_req_cqe_slots(req->op));
 	if (q->dead) {
 		/* Discarded. */
 	} else if (q->ring.entries) {

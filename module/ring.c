@@ -108,16 +108,14 @@ struct page *machio_ring_page(const struct machio_ring *ring, unsigned long pgof
 	return pgoff < ring->nr_pages ? ring->pages[pgoff] : NULL;
 }
 
-/* Slots waiting to be consumed, by an untrusted head: a wild one is "full". */
+/* Slots waiting to be consumed, by an untrusted head: a wild one is "full".  q->lock. */
 static u32 machio_ring_used(const struct machio_ring *ring)
 {
 	u64 head = READ_ONCE(machio_ring_hdr(ring)->head);
-	s32 used = machio_pos_slot(ring->tail) - machio_pos_slot(head);
+	u32 used = machio_pos_slot(ring->tail) - machio_pos_slot(head);
 
-	/* Head just past our tail (a consumer saw the header's first): empty. */
-	if (used < 0 && used > -(s32)MACHIO_CQE_MAX_SLOTS * (s32)ring->entries)
-		return 0;
-	return (u32)used > ring->entries ? ring->entries : used;
+	/* Under q->lock both tails agree, so a head past them is wild too. */
+	return used > ring->entries ? ring->entries : used;
 }
 
 /* Completions waiting; any context, no lock (a hint unless under q->lock). */
