@@ -69,10 +69,7 @@ FIXTURE_SETUP(fixed)
 	ASSERT_EQ(0, nullb_create(&self->nb, "fx", attrs));
 	self->mfd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->mfd);
-	self->bfd = open(self->nb.dev, O_RDWR | O_DIRECT | O_CLOEXEC);
-	ASSERT_LE(0, self->bfd);
-	ASSERT_EQ(0, mio_device_open(self->mfd, self->bfd, MACHIO_D_READ | MACHIO_D_WRITE,
-				     &self->dev));
+	ASSERT_EQ(0, mio_open_disk(self->mfd, self->nb.dev, &self->bfd, &self->dev));
 	ASSERT_EQ(0, mio_queue_create(self->mfd, mio_host(self->mfd), &self->queue));
 	self->mem = aligned_buf(LEN, 4096);
 	ASSERT_NE(NULL, self->mem);
@@ -111,6 +108,25 @@ TEST_F(fixed, register_rejects_bad_arguments)
 	EXPECT_EQ(-EINVAL, machio_ioctl(self->mfd, MACHIO_IOC_BUFFER_REGISTER, &a));
 	EXPECT_EQ(-EFAULT, machio_ioctl(self->mfd, MACHIO_IOC_BUFFER_REGISTER, (void *)8));
 	munmap(ro, 4096);
+}
+
+/* The name cannot be written back: the registration is undone. */
+TEST_F(fixed, register_undone_when_the_reply_cannot_be_written)
+{
+	struct machio_buffer_register *a = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+						MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	__u32 name;
+
+	ASSERT_NE(MAP_FAILED, a);
+	memset(a, 0, sizeof(*a));
+	a->addr = (__u64)(uintptr_t)self->mem;
+	a->len = LEN;
+	ASSERT_EQ(0, mprotect(a, 4096, PROT_READ));
+	EXPECT_EQ(-EFAULT, machio_ioctl(self->mfd, MACHIO_IOC_BUFFER_REGISTER, a));
+	/* Its pins and memlock charge went with it: the same range registers again. */
+	EXPECT_EQ(0, buffer_register(self->mfd, self->mem, LEN, &name));
+	EXPECT_EQ(0, mio_deallocate(self->mfd, name));
+	munmap(a, 4096);
 }
 
 TEST_F(fixed, write_and_read_back_through_a_registered_buffer)

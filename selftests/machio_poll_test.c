@@ -41,14 +41,8 @@ FIXTURE_SETUP(poll)
 	ASSERT_EQ(0, nullb_create(&self->plain, "pn", without));
 	self->mfd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->mfd);
-	self->pfd = open(self->polled.dev, O_RDWR | O_DIRECT | O_CLOEXEC);
-	ASSERT_LE(0, self->pfd);
-	self->nfd = open(self->plain.dev, O_RDWR | O_DIRECT | O_CLOEXEC);
-	ASSERT_LE(0, self->nfd);
-	ASSERT_EQ(0, mio_device_open(self->mfd, self->pfd, MACHIO_D_READ | MACHIO_D_WRITE,
-				     &self->pdev));
-	ASSERT_EQ(0, mio_device_open(self->mfd, self->nfd, MACHIO_D_READ | MACHIO_D_WRITE,
-				     &self->ndev));
+	ASSERT_EQ(0, mio_open_disk(self->mfd, self->polled.dev, &self->pfd, &self->pdev));
+	ASSERT_EQ(0, mio_open_disk(self->mfd, self->plain.dev, &self->nfd, &self->ndev));
 	a.host = mio_host(self->mfd);
 	ASSERT_EQ(0, mio_queue_setup(self->mfd, &a));
 	self->queue = a.queue;

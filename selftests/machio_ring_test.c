@@ -38,10 +38,7 @@ FIXTURE_SETUP(ring)
 	ASSERT_EQ(0, nullb_create(&self->nb, "ri", attrs));
 	self->mfd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->mfd);
-	self->bfd = open(self->nb.dev, O_RDWR | O_DIRECT | O_CLOEXEC);
-	ASSERT_LE(0, self->bfd);
-	ASSERT_EQ(0, mio_device_open(self->mfd, self->bfd, MACHIO_D_READ | MACHIO_D_WRITE,
-				     &self->dev));
+	ASSERT_EQ(0, mio_open_disk(self->mfd, self->nb.dev, &self->bfd, &self->dev));
 	ASSERT_EQ(0, mio_ring_queue(self->mfd, 64, &self->queue, &self->qfd, &self->r));
 	self->buf = aligned_buf(1 << 20, 4096);
 	ASSERT_NE(NULL, self->buf);
@@ -140,6 +137,32 @@ TEST_F(ring, setup_rejects_bad_arguments)
 	ASSERT_EQ(0, mio_query(self->mfd, &query));
 	EXPECT_EQ(128, query.nr_ring_slots);
 	EXPECT_EQ(old, query.max_ring_slots);
+}
+
+/* The answer cannot be written back: the queue, its file and ring are undone. */
+TEST_F(ring, setup_undone_when_the_reply_cannot_be_written)
+{
+	struct machio_queue_setup *a = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct machio_query q0, q1;
+	int fd0, fd1;
+
+	ASSERT_NE(MAP_FAILED, a);
+	memset(a, 0, sizeof(*a));
+	a->host = mio_host(self->mfd);
+	a->flags = MACHIO_QUEUE_RING;
+	a->ring_entries = 256;
+	ASSERT_EQ(0, mprotect(a, 4096, PROT_READ));
+	ASSERT_EQ(0, mio_query(self->mfd, &q0));
+	fd0 = dup(0);
+	close(fd0);
+	EXPECT_EQ(-EFAULT, machio_ioctl(self->mfd, MACHIO_IOC_QUEUE_SETUP, a));
+	fd1 = dup(0);
+	close(fd1);
+	EXPECT_EQ(fd0, fd1);	/* no descriptor was left behind */
+	ASSERT_EQ(0, mio_query(self->mfd, &q1));
+	EXPECT_EQ(q0.nr_ring_slots, q1.nr_ring_slots);
+	munmap(a, 4096);
 }
 
 TEST_F(ring, mmap_rules)

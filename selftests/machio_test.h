@@ -182,6 +182,15 @@ static inline int mio_device_open(int fd, int bdev_fd, __u32 mode, __u32 *device
 	return ret;
 }
 
+/* Open the disk at @path O_DIRECT read-write and make a device port of it. */
+static inline int mio_open_disk(int mfd, const char *path, int *bfd, __u32 *dev)
+{
+	*bfd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+	if (*bfd < 0)
+		return -errno;
+	return mio_device_open(mfd, *bfd, MACHIO_D_READ | MACHIO_D_WRITE, dev);
+}
+
 static inline int mio_deallocate(int fd, __u32 name)
 {
 	struct machio_port_deallocate a = { .name = name };
