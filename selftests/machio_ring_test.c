@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #define BS 512
@@ -163,6 +164,42 @@ TEST_F(ring, setup_undone_when_the_reply_cannot_be_written)
 	ASSERT_EQ(0, mio_query(self->mfd, &q1));
 	EXPECT_EQ(q0.nr_ring_slots, q1.nr_ring_slots);
 	munmap(a, 4096);
+}
+
+/* As uid 65534: ring slots come out of the space's max_ring_slots budget. */
+TEST_F(ring, ring_budget_as_nobody)
+{
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(0, write_file(RING_SLOTS_PARAM, "8192"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd, i, ret;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			_exit(11);
+		/* Two rings of 4096 use it up: the third is refused. */
+		for (i = 0; i < 3; i++) {
+			struct machio_queue_setup a = {
+				.host = mio_host(fd), .flags = MACHIO_QUEUE_RING,
+				.ring_entries = 4096,
+			};
+
+			ret = mio_queue_setup(fd, &a);
+			if (ret != (i < 2 ? 0 : -EAGAIN))
+				_exit(12 + i);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	write_file(RING_SLOTS_PARAM, "524288");
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 TEST_F(ring, mmap_rules)
