@@ -505,8 +505,16 @@ TEST_F_TIMEOUT(stuck, close_exit_and_kill_in_terminate_return_at_once, 120)
 	}
 
 	/* a: terminate waits, and SIGUSR1 does not interrupt it... */
-	sleep_ms(300);
-	c = proc_state(self->kids[KID_TERMINATE]);
+	/*
+	 * Each throttled completion wakes it to recheck, so one look may
+	 * catch it running: it must be seen asleep within 2 s.
+	 */
+	for (i = 0; i < 20; i++) {
+		sleep_ms(100);
+		c = proc_state(self->kids[KID_TERMINATE]);
+		if (c == 'D' || c == 'S')
+			break;
+	}
 	EXPECT_TRUE(c == 'D' || c == 'S') TH_LOG("terminate child in state '%c'", c ? c : '?');
 	ASSERT_EQ(0, kill(self->kids[KID_TERMINATE], SIGUSR1));
 	ms = 0;
