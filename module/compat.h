@@ -66,4 +66,22 @@ static inline bool machio_bdev_can_poll(struct block_device *bdev)
 #endif
 }
 
+/*
+ * May a bio come from its bio set's per-CPU cache (REQ_ALLOC_CACHE)?  Its
+ * last bio_put() returns it there, which 6.2 made safe in any context
+ * (commit b99182c501c3, "bio: add pcpu caching for non-polling
+ * bio_put"); 6.1 allows only process context (its bio_alloc_bioset()
+ * kernel-doc), which for us means polled I/O, completed by the poller.
+ * A behaviour, not an interface: Kbuild sets the flag from the kernel's
+ * version, there being nothing in the headers to probe.
+ */
+static inline blk_opf_t machio_bio_cache_opf(bool polled)
+{
+#ifdef MACHIO_BIO_CACHE_ANY_CONTEXT
+	return REQ_ALLOC_CACHE;
+#else
+	return polled ? REQ_ALLOC_CACHE : 0;
+#endif
+}
+
 #endif /* _MACHIO_COMPAT_H */

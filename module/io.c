@@ -215,10 +215,12 @@ static struct bio *machio_bio_alloc(struct machio_req *req, unsigned int nvecs,
 	struct bio *bio;
 
 	/*
-	 * From fs_bio_set with direct reclaim: cannot fail as long as each
-	 * bio is submitted before the next is allocated, as here.
+	 * From our own bio set with direct reclaim: cannot fail as long as
+	 * each bio is submitted before the next is allocated, as here.
+	 * Small ones come from its per-CPU cache where we may use it.
 	 */
-	bio = bio_alloc(req->dev->bdev, nvecs, opf, GFP_KERNEL);
+	opf |= machio_bio_cache_opf(req->queue && req->queue->polled);
+	bio = bio_alloc_bioset(req->dev->bdev, nvecs, opf, GFP_KERNEL, &machio_bio_set);
 	bio->bi_iter.bi_sector = pos >> SECTOR_SHIFT;
 	bio->bi_end_io = machio_bio_end_io;
 	bio->bi_private = req;
@@ -470,10 +472,52 @@ static int machio_req_order_write(struct machio_req *req)
 	return ret;
 }
 
-int machio_submit(struct machio_space *space,
-		  const struct machio_io_request *arg)
+/*
+ * Look @name up, or take another reference to the port the batch's
+ * previous request named, without the space's lock.  A batch thus sees
+ * each of its names as it was when first looked up.
+ */
+static int machio_lookup_port(struct machio_space *space, struct machio_lookup *lookup,
+			      unsigned int slot, u32 name, enum machio_kind kind,
+			      struct machio_port **port)
+{
+	int ret;
+
+	if (lookup && lookup->ports[slot] && lookup->names[slot] == name) {
+		*port = lookup->ports[slot];
+		machio_port_get(*port);
+		return 0;
+	}
+	ret = machio_name_lookup(space, name, kind, port);
+	if (ret || !lookup)
+		return ret;
+	if (lookup->ports[slot])
+		machio_port_put(lookup->ports[slot]);
+	lookup->names[slot] = name;
+	lookup->ports[slot] = *port;
+	machio_port_get(*port);
+	return 0;
+}
+
+void machio_lookup_release(struct machio_lookup *lookup)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lookup->ports); i++)
+		if (lookup->ports[i])
+			machio_port_put(lookup->ports[i]);
+}
+
+/*
+ * Accept one request.  Returns 0 once it is accepted (its outcome goes to
+ * its queue), or a negative errno and nothing accepted.  @lookup: the
+ * batch's names, or NULL.
+ */
+int machio_submit(struct machio_space *space, const struct machio_io_request *arg,
+		  struct machio_lookup *lookup)
 {
 	struct machio_port *devp, *qp = NULL, *bufp = NULL;
+	struct machio_queue *q = NULL;
 	struct machio_req *req;
 	int ret;
 
@@ -483,25 +527,25 @@ int machio_submit(struct machio_space *space,
 	    (arg->mode & ~MACHIO_MODE_ALL))
 		return -EINVAL;
 
-	ret = machio_name_lookup(space, arg->device, MACHIO_KIND_DEVICE, &devp);
+	ret = machio_lookup_port(space, lookup, 0, arg->device, MACHIO_KIND_DEVICE, &devp);
 	if (ret)
 		return ret;
 	/* Only writes may pass MACH_PORT_NULL: their result is discarded. */
 	if (arg->queue != MACHIO_PORT_NULL || !machio_op_is_write(arg->op)) {
-		ret = machio_name_lookup(space, arg->queue, MACHIO_KIND_QUEUE, &qp);
+		ret = machio_lookup_port(space, lookup, 1, arg->queue, MACHIO_KIND_QUEUE, &qp);
 		if (ret)
 			goto err_dev;
+		q = machio_to_queue(qp);
 		/* A polled queue: zero-copy I/O to a device with poll queues. */
-		if (machio_to_queue(qp)->polled &&
-		    (!machio_poll_op_ok(arg->op) ||
-		     !machio_bdev_can_poll(machio_to_device(devp)->bdev))) {
+		if (q->polled && (!machio_poll_op_ok(arg->op) ||
+				  !machio_bdev_can_poll(machio_to_device(devp)->bdev))) {
 			ret = -EOPNOTSUPP;
 			goto err_queue;
 		}
 	}
 
 	if (machio_op_is_fixed(arg->op)) {
-		ret = machio_name_lookup(space, arg->fixed, MACHIO_KIND_BUFFER, &bufp);
+		ret = machio_lookup_port(space, lookup, 2, arg->fixed, MACHIO_KIND_BUFFER, &bufp);
 		if (ret)
 			goto err_queue;
 	}
@@ -511,15 +555,27 @@ int machio_submit(struct machio_space *space,
 		ret = -EAGAIN;
 		goto err_count;
 	}
-	req = kmem_cache_zalloc(machio_req_cache, MACHIO_GFP);
+	/* Room for its completion, and a request from the queue's pool. */
+	req = NULL;
+	if (q) {
+		req = machio_queue_begin(q, arg->op);
+		if (IS_ERR(req)) {
+			ret = PTR_ERR(req);
+			goto err_count;
+		}
+	}
+	if (!req)
+		req = kmem_cache_alloc(machio_req_cache, MACHIO_GFP);
 	if (!req) {
 		ret = -ENOMEM;
-		goto err_count;
+		goto err_begun;
 	}
+	memset(req, 0, sizeof(*req));
+	INIT_LIST_HEAD(&req->node);
 	req->space = space;
 	kref_get(&space->ref);
 	req->dev = machio_to_device(devp);
-	req->queue = qp ? machio_to_queue(qp) : NULL;
+	req->queue = q;
 	if (bufp)
 		req->fixed = machio_to_buffer(bufp);
 	req->op = arg->op;
@@ -552,11 +608,6 @@ int machio_submit(struct machio_space *space,
 	if (ret < 0)
 		goto err_req;
 	req->code = ret;
-	if (req->queue) {
-		ret = machio_queue_begin(req->queue, req);
-		if (ret)
-			goto err_req;
-	}
 	if (!req->code && req->io_len)
 		req->code = machio_req_sync_cache(req);
 	if (!req->code && req->io_len && machio_op_is_write(req->op)) {
@@ -572,9 +623,15 @@ int machio_submit(struct machio_space *space,
 	return 0;
 
 err_req:
+	/* Refused after all: no completion will come for it. */
+	if (q)
+		machio_queue_cancel(q, req->op);
 	machio_req_unpin(req, true);
 	machio_req_free(req);	/* also drops the device, queue and count */
 	return ret;
+err_begun:
+	if (q)
+		machio_queue_cancel(q, arg->op);
 err_count:
 	atomic_dec(&space->nr_reqs);
 	if (bufp)
@@ -654,6 +711,22 @@ u32 machio_req_fill_cqe(const struct machio_req *req, struct machio_cqe *cqe,
 }
 
 /*
+ * The request's memory back to its queue's pool (dropping the request's
+ * reference to the queue, from any context), or to the slab cache.
+ */
+static void machio_req_recycle(struct machio_req *req)
+{
+	struct machio_queue *q = req->queue;
+
+	if (!q) {
+		kmem_cache_free(machio_req_cache, req);
+		return;
+	}
+	machio_pool_give(q, req);
+	machio_queue_put_any(q);
+}
+
+/*
  * Unmap an out-of-line buffer that its process never received.  From its
  * own process directly; otherwise from the module's work item, which can
  * borrow the mm if the process still lives.  Returns false if this
@@ -697,13 +770,11 @@ void machio_req_free(struct machio_req *req)
 		machio_buffer_unuse(req);	/* refused before its I/O */
 		machio_port_put(&req->fixed->port);
 	}
-	if (req->queue)
-		machio_port_put(&req->queue->port);
 	if (req->dev)
 		machio_port_put(&req->dev->port);
 	if (!req->uncounted)
 		atomic_dec(&space->nr_reqs);
-	kmem_cache_free(machio_req_cache, req);
+	machio_req_recycle(req);
 	machio_space_put(space);
 }
 
@@ -718,7 +789,9 @@ static bool machio_kref_put_not_last(struct kref *ref)
  * nothing that may sleep -- the usual case, since the names, the open
  * file and other requests keep its ports and space alive -- or else from
  * a work item.  Each reference dropped here is forgotten, so that the
- * work item drops only the rest.
+ * work item drops only the rest.  The queue's goes last, with the
+ * request into its pool: a queue's last reference is dropped safely
+ * anywhere.
  */
 void machio_req_release(struct machio_req *req)
 {
@@ -731,11 +804,6 @@ void machio_req_release(struct machio_req *req)
 			goto later;
 		req->fixed = NULL;
 	}
-	if (req->queue) {
-		if (!machio_kref_put_not_last(&req->queue->port.ref))
-			goto later;
-		req->queue = NULL;
-	}
 	if (!machio_kref_put_not_last(&req->dev->port.ref))
 		goto later;
 	req->dev = NULL;
@@ -746,7 +814,7 @@ void machio_req_release(struct machio_req *req)
 	req->uncounted = true;
 	if (!machio_kref_put_not_last(&space->ref))
 		goto later;
-	kmem_cache_free(machio_req_cache, req);
+	machio_req_recycle(req);
 	return;
 later:
 	machio_req_free_later(req);

@@ -23,7 +23,7 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 	if (q.abi_version || q.io_inband_max || q.features || q.host_name ||
 	    q.task_name || q.max_names || q.pad || q.max_requests ||
 	    q.nr_requests || q.max_pinned_pages || q.nr_pinned_pages ||
-	    q.max_ring_slots || q.nr_ring_slots || memchr_inv(q.reserved, 0, sizeof(q.reserved)))
+	    q.max_ring_slots || q.nr_ring_slots || q.nr_pooled || q.pad2)
 		return -EINVAL;
 
 	memset(&q, 0, sizeof(q));
@@ -38,6 +38,7 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 	q.nr_pinned_pages = atomic_read(&space->nr_pinned);
 	q.max_ring_slots = READ_ONCE(machio_max_ring_slots);
 	q.nr_ring_slots = atomic_read(&space->nr_ring_slots);
+	q.nr_pooled = atomic_read(&space->nr_pooled);
 	q.features = MACHIO_FEAT_IO_DONE_QUEUE | MACHIO_FEAT_OOL_READ |
 		     MACHIO_FEAT_INBAND | MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
 		     MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
@@ -203,13 +204,14 @@ static long machio_ioc_submit(struct machio_space *space, void __user *argp)
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
-	return machio_submit(space, &a);
+	return machio_submit(space, &a, NULL);
 }
 
 static long machio_ioc_submit_batch(struct machio_space *space, void __user *argp)
 {
 	struct machio_submit_batch a;
 	struct machio_io_request __user *ureq;
+	struct machio_lookup lookup = {};
 	struct machio_io_request req;
 	struct blk_plug plug;
 	long done = 0;
@@ -232,11 +234,12 @@ static long machio_ioc_submit_batch(struct machio_space *space, void __user *arg
 			ret = -EFAULT;
 			break;
 		}
-		ret = machio_submit(space, &req);
+		ret = machio_submit(space, &req, &lookup);
 		if (ret)
 			break;
 	}
 	blk_finish_plug(&plug);
+	machio_lookup_release(&lookup);
 	return done ? done : ret;
 }
 

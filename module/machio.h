@@ -12,6 +12,7 @@
 
 #include <linux/gfp.h>
 #include <linux/kref.h>
+#include <linux/llist.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -20,6 +21,7 @@
 #include <uapi/linux/machio.h>
 
 struct bio;
+struct bio_set;
 struct eventfd_ctx;
 struct file;
 struct page;
@@ -69,6 +71,7 @@ struct machio_space {
 	atomic_t nr_reqs;		/* requests not yet freed */
 	atomic_t nr_pinned;		/* pages its I/O in flight holds (pin.c) */
 	atomic_t nr_ring_slots;		/* completion ring slots of its queues */
+	atomic_t nr_pooled;		/* requests its queues keep for reuse */
 	spinlock_t lock;		/* protects the name table */
 	struct machio_entry *table;	/* [0] unused: no name has index 0 */
 	u32 nr_slots;
@@ -85,6 +88,7 @@ extern unsigned int machio_max_pinned_total;
 extern unsigned int machio_max_ring_slots;
 extern struct workqueue_struct *machio_wq;
 extern struct kmem_cache *machio_req_cache;
+extern struct bio_set machio_bio_set;
 
 struct machio_space *machio_space_create(void);
 void machio_space_put(struct machio_space *space);
@@ -148,6 +152,11 @@ struct machio_queue {
 	bool polled;			/* MACHIO_QUEUE_POLLED (poll.c) */
 	struct list_head polling;	/* polled requests in flight, on @node */
 	struct work_struct poll_work;	/* polls what a closed space left */
+	/* Freed requests kept for reuse (pool.c). */
+	struct llist_node *pool;	/* taken by submitters, under @lock */
+	struct llist_head pool_returned;	/* given back, from any context */
+	atomic_t nr_pooled;		/* in both */
+	struct work_struct put_work;	/* a last reference dropped in any context */
 };
 
 /*
@@ -212,7 +221,10 @@ struct machio_buffer {
  * reaps it, by terminate, or by the discard work.
  */
 struct machio_req {
-	struct list_head node;		/* on queue->done */
+	union {
+		struct list_head node;	/* on queue->done or ->polling */
+		struct llist_node pool_node;	/* freed, in its queue's pool */
+	};
 	struct work_struct work;	/* deferred completion steps, discard */
 	struct machio_space *space;	/* a counted reference */
 	struct machio_queue *queue;	/* NULL: completion discarded */
@@ -271,9 +283,16 @@ int machio_queue_setup(struct machio_space *space, struct machio_queue_setup *ar
 		       struct file **file);
 int machio_queue_terminate_name(struct machio_space *space, u32 name);
 int machio_queue_terminate(struct machio_queue *q, bool wait);
-int machio_queue_begin(struct machio_queue *q, struct machio_req *req);
+struct machio_req *machio_queue_begin(struct machio_queue *q, u32 op);
+void machio_queue_cancel(struct machio_queue *q, u32 op);
+void machio_queue_put_any(struct machio_queue *q);
 bool machio_queue_post(struct machio_queue *q, struct machio_req *req);
 u32 machio_queue_nr_ready(const struct machio_queue *q);
+
+/* pool.c */
+struct machio_req *machio_pool_take(struct machio_queue *q);
+void machio_pool_give(struct machio_queue *q, struct machio_req *req);
+void machio_pool_destroy(struct machio_queue *q);
 
 /* poll.c */
 bool machio_poll_op_ok(u32 op);
@@ -341,9 +360,18 @@ int machio_device_status(struct machio_space *space,
 /* ioctl.c */
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
-/* io.c */
-int machio_submit(struct machio_space *space,
-		  const struct machio_io_request *arg);
+/*
+ * io.c.  A batch of submissions looks each name up once: the ports of
+ * the names its last request used, one reference each.
+ */
+struct machio_lookup {
+	u32 names[3];
+	struct machio_port *ports[3];	/* device, queue, buffer */
+};
+
+int machio_submit(struct machio_space *space, const struct machio_io_request *arg,
+		  struct machio_lookup *lookup);
+void machio_lookup_release(struct machio_lookup *lookup);
 u32 machio_req_cqe_slots(u32 op);
 u32 machio_req_fill_cqe(const struct machio_req *req, struct machio_cqe *cqe,
 			bool foreign);

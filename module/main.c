@@ -9,6 +9,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bio.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -22,6 +23,8 @@ unsigned int machio_max_pinned_total = 262144;		/* 1 GiB */
 unsigned int machio_max_ring_slots = 524288;		/* 16 MiB of slots */
 struct workqueue_struct *machio_wq;
 struct kmem_cache *machio_req_cache;
+/* Every bio machio sends, with a per-CPU cache of small ones. */
+struct bio_set machio_bio_set;
 
 /*
  * No page may reach 2^21 pins (its reference count would wrap, pin.c):
@@ -157,13 +160,19 @@ static int __init machio_init(void)
 		ret = -ENOMEM;
 		goto err_wq;
 	}
+	ret = bioset_init(&machio_bio_set, BIO_POOL_SIZE, 0,
+			  BIOSET_NEED_BVECS | BIOSET_PERCPU_CACHE);
+	if (ret)
+		goto err_cache;
 	ret = misc_register(&machio_misc);
 	if (ret) {
 		pr_err("cannot register /dev/machio: %d\n", ret);
-		goto err_cache;
+		goto err_bioset;
 	}
 	return 0;
 
+err_bioset:
+	bioset_exit(&machio_bio_set);
 err_cache:
 	kmem_cache_destroy(machio_req_cache);
 err_wq:
@@ -176,6 +185,7 @@ static void __exit machio_exit(void)
 	misc_deregister(&machio_misc);
 	/* Flushes: no work item still runs module code after this. */
 	destroy_workqueue(machio_wq);
+	bioset_exit(&machio_bio_set);
 	kmem_cache_destroy(machio_req_cache);
 }
 

@@ -4,8 +4,8 @@
  * queues, which raise no interrupt; it completes when a waiter polls the
  * device for it, as with io_uring's IORING_SETUP_IOPOLL.
  *
- * Every polled request is on its queue's @polling list from acceptance
- * until its I/O is over, holding a reference to the last bio it
+ * Every polled request is on its queue's @polling list from its first
+ * bio until its I/O is over, holding a reference to the last bio it
  * submitted (@poll_bio, under q->lock).  A waiter takes one request off
  * the head (round robin), takes its own reference to that bio, drops the
  * lock and calls bio_poll() on it once: that reaps whatever the bio's
@@ -38,6 +38,8 @@ void machio_poll_submit_bio(struct machio_req *req, struct bio *bio)
 
 	bio_get(bio);
 	spin_lock_irqsave(&q->lock, flags);
+	if (list_empty(&req->node))
+		list_add_tail(&req->node, &q->polling);
 	old = req->poll_bio;
 	req->poll_bio = bio;
 	spin_unlock_irqrestore(&q->lock, flags);

@@ -38,8 +38,24 @@ static void machio_queue_free(struct machio_port *port)
 	}
 	if (q->eventfd)
 		eventfd_ctx_put(q->eventfd);
+	machio_pool_destroy(q);
 	machio_space_put(q->space);
 	kfree(q);
+}
+
+static void machio_queue_put_work(struct work_struct *work)
+{
+	machio_port_put(&container_of(work, struct machio_queue, put_work)->port);
+}
+
+/*
+ * Drop a reference to @q from any context: freeing @q may sleep, so the
+ * last one goes to a work item (nobody else can be using @put_work then).
+ */
+void machio_queue_put_any(struct machio_queue *q)
+{
+	if (!refcount_dec_not_one(&q->port.ref.refcount))
+		queue_work(machio_wq, &q->put_work);
 }
 
 static void machio_queue_signal_work(struct work_struct *work)
@@ -64,6 +80,8 @@ static struct machio_queue *machio_queue_alloc(struct machio_space *space)
 	INIT_WORK(&q->signal_work, machio_queue_signal_work);
 	INIT_LIST_HEAD(&q->polling);
 	INIT_WORK(&q->poll_work, machio_poll_work);
+	init_llist_head(&q->pool_returned);
+	INIT_WORK(&q->put_work, machio_queue_put_work);
 	q->space = space;
 	kref_get(&space->ref);
 	return q;
@@ -190,26 +208,40 @@ err_queue:
 }
 
 /*
- * Account @req, about to be started on @q, with room for its completion
- * in the ring; on a polled queue it is polled for from now on.
- * -ESHUTDOWN once @q is dead; -EAGAIN if the ring has no room for it.
+ * Account a request of @op about to be accepted on @q, with room for its
+ * completion in the ring, and take a request to reuse from the pool
+ * under the same lock.  Returns that request (not zeroed), NULL if the
+ * pool is empty, ERR_PTR(-ESHUTDOWN) once @q is dead or ERR_PTR(-EAGAIN)
+ * if the ring has no room.  Each success is undone by a completion
+ * posted or by machio_queue_cancel().
  */
-int machio_queue_begin(struct machio_queue *q, struct machio_req *req)
+struct machio_req *machio_queue_begin(struct machio_queue *q, u32 op)
 {
+	struct machio_req *req = NULL;
 	int ret = 0;
 
 	spin_lock_irq(&q->lock);
 	if (q->dead)
 		ret = -ESHUTDOWN;
 	else if (q->ring.entries)
-		ret = machio_ring_reserve(&q->ring, machio_req_cqe_slots(req->op));
+		ret = machio_ring_reserve(&q->ring, machio_req_cqe_slots(op));
 	if (!ret) {
 		q->inflight++;
-		if (q->polled)
-			list_add_tail(&req->node, &q->polling);
+		req = machio_pool_take(q);
 	}
 	spin_unlock_irq(&q->lock);
-	return ret;
+	return ret ? ERR_PTR(ret) : req;
+}
+
+/* Undo machio_queue_begin() for a request refused after all. */
+void machio_queue_cancel(struct machio_queue *q, u32 op)
+{
+	spin_lock_irq(&q->lock);
+	if (q->ring.entries)
+		machio_ring_unreserve(&q->ring, machio_req_cqe_slots(op));
+	q->inflight--;
+	wake_up(&q->wait);	/* a terminate may wait for nothing in flight */
+	spin_unlock_irq(&q->lock);
 }
 
 /* Completions waiting; a hint without q->lock. */

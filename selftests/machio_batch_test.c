@@ -8,6 +8,7 @@
 #include "machio_test.h"
 
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #define BS 512
 #define NR 256
@@ -240,6 +241,113 @@ TEST_F(batch, request_bound_cuts_the_batch)
 	/* Full: the next batch's first request is refused, with its error. */
 	ASSERT_EQ(-EAGAIN, submit_batch(self->mfd, self->req + 10, 10));
 	reap_all(_metadata, self->mfd, self->queue, 10, 64);
+}
+
+static __u32 nr_pooled(int fd)
+{
+	struct machio_query q;
+
+	return mio_query(fd, &q) ? ~0U : q.nr_pooled;
+}
+
+/* Submit @n writes to @queue in batches, then reap them all; 0 or a check number. */
+static int write_and_reap(FIXTURE_DATA(batch) *self, int fd, __u32 dev, __u32 queue, int n)
+{
+	struct machio_cqe cqes[NR];
+	int i, done, k;
+
+	for (done = 0; done < n; done += k) {
+		k = n - done < NR ? n - done : NR;
+		for (i = 0; i < k; i++)
+			set_req(&self->req[i], MACHIO_OP_WRITE, dev, queue, done + i, i, BS,
+				self->out + i * BS);
+		if (submit_batch(fd, self->req, k) != k)
+			return 20;
+	}
+	/* A list queue: each request is freed as it is reaped. */
+	for (done = 0; done < n; done += k) {
+		k = n - done < NR ? n - done : NR;
+		if (mio_reap(fd, queue, k, k, cqes, -1) != k)
+			return 21;
+		for (i = 0; i < k; i++)
+			if (cqes[i].code || cqes[i].count != BS)
+				return 22;
+	}
+	return 0;
+}
+
+/*
+ * In a child as uid 65534 with a space of its own: twice @n writes in
+ * flight at once on each of two fresh queues.  Returns 0, or the number
+ * of the check that failed.  No request is pooled at first; a queue
+ * keeps at most POOL_MAX of its freed ones, the space at most @space_cap
+ * (max_requests), and nothing is left once the queues are gone.
+ */
+#define POOL_MAX 256
+static int pool_child(FIXTURE_DATA(batch) *self, int n, __u32 space_cap)
+{
+	__u32 queues[2], dev, want = 0;
+	int fd, q, r, ret;
+
+	if (setgid(65534) || setuid(65534))
+		return 1;
+	fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || mio_device_open(fd, self->bfd, MACHIO_D_READ | MACHIO_D_WRITE, &dev))
+		return 2;
+	if (nr_pooled(fd) != 0)
+		return 3;
+	for (q = 0; q < 2; q++) {
+		if (mio_queue_create(fd, mio_host(fd), &queues[q]))
+			return 4;
+		want += n < POOL_MAX ? n : POOL_MAX;
+		if (want > space_cap)
+			want = space_cap;
+		for (r = 0; r < 2; r++) {
+			ret = write_and_reap(self, fd, dev, queues[q], n);
+			if (ret)
+				return ret;
+			if (nr_pooled(fd) != want)
+				return 5 + q;
+		}
+	}
+	for (q = 0; q < 2; q++)
+		if (mio_terminate(fd, queues[q]) || mio_deallocate(fd, queues[q]))
+			return 7;
+	if (nr_pooled(fd) != 0)
+		return 8;
+	return 0;
+}
+
+/*
+ * Freed requests are kept for reuse by their queue -- up to 256 each, and
+ * no more for a space than max_requests -- and released with the queue.
+ */
+TEST_F(batch, freed_requests_are_pooled_within_bounds)
+{
+	static const struct { int n; __u32 max_requests; } cases[] = {
+		{ 300, 65536 },	/* each queue stops at 256 */
+		{ 100, 100 },	/* the second queue pools nothing */
+	};
+	int c, status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root");
+	ASSERT_LT(0, read_text(MAX_REQUESTS_PARAM, self->old_max, sizeof(self->old_max)));
+	for (c = 0; c < 2; c++) {
+		char val[16];
+
+		snprintf(val, sizeof(val), "%u", cases[c].max_requests);
+		ASSERT_EQ(0, write_file(MAX_REQUESTS_PARAM, val));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
+			_exit(pool_child(self, cases[c].n, cases[c].max_requests));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		ASSERT_TRUE(WIFEXITED(status));
+		EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("case %d: check %d failed", c,
+							   WEXITSTATUS(status));
+	}
 }
 
 MACHIO_TEST_MAIN

@@ -105,9 +105,12 @@ TEST(nonzero_reserved_is_einval)
 	int fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
-	q.reserved[0] = 1;
+	q.pad2 = 1;
 	EXPECT_EQ(-EINVAL, machio_ioctl(fd, MACHIO_IOC_QUERY, &q));
 	/* The bounds and usage are output only. */
+	memset(&q, 0, sizeof(q));
+	q.nr_pooled = 1;
+	EXPECT_EQ(-EINVAL, machio_ioctl(fd, MACHIO_IOC_QUERY, &q));
 	memset(&q, 0, sizeof(q));
 	q.nr_ring_slots = 1;
 	EXPECT_EQ(-EINVAL, machio_ioctl(fd, MACHIO_IOC_QUERY, &q));

@@ -77,6 +77,22 @@ static inline int write_file(const char *path, const char *val)
 	return n == (ssize_t)strlen(val) ? 0 : -errno;
 }
 
+/* A small text file (a module parameter), NUL-terminated; its length or -errno. */
+static inline int read_text(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) > 0)
+		got += n;
+	close(fd);
+	buf[got] = 0;
+	return got;
+}
+
 static inline int nullb_set(struct nullb *nb, const char *attr, const char *val)
 {
 	char path[sizeof(nb->dir) + 128];

@@ -95,7 +95,8 @@ struct machio_query {
 	__u32 nr_pinned_pages;	/* out: user pages pinned now */
 	__u32 max_ring_slots;	/* out: completion ring slots, all queues */
 	__u32 nr_ring_slots;	/* out: completion ring slots now */
-	__u64 reserved[1];	/* must be zero */
+	__u32 nr_pooled;	/* out: freed requests its queues keep for reuse */
+	__u32 pad2;		/* must be zero */
 };
 
 /* MACHIO_IOC_QUEUE_CREATE: io_done_queue_create(host, &queue). */
