@@ -96,3 +96,24 @@ int machio_device_status(struct machio_space *space,
 	machio_port_put(port);
 	return 0;
 }
+
+/* MDIOCGETL, and MDIOCSETL with MACHIO_LIMIT_SET (a writer's right only). */
+int machio_device_limit(struct machio_space *space, struct machio_device_limit *arg)
+{
+	struct machio_port *port;
+	struct machio_device *dev;
+	int ret;
+
+	ret = machio_name_lookup(space, arg->device, MACHIO_KIND_DEVICE, &port);
+	if (ret)
+		return ret;
+	dev = machio_to_device(port);
+	if (arg->flags & MACHIO_LIMIT_SET) {
+		ret = -EPERM;
+		if (dev->mode & MACHIO_D_WRITE)
+			ret = machio_dispatch_set_limit(dev->disk, arg->limit);
+	}
+	arg->limit = machio_dispatch_get_limit(dev->disk);
+	machio_port_put(port);
+	return ret;
+}

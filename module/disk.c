@@ -62,6 +62,7 @@ struct machio_disk *machio_disk_get(struct gendisk *gd)
 		INIT_LIST_HEAD(&d->active);
 		INIT_LIST_HEAD(&d->waiting);
 		INIT_WORK(&d->kick, machio_disk_kick_work);
+		machio_dispatch_init(d);
 		hash_add(machio_disks, &d->hnode, (unsigned long)gd);
 	}
 out:
@@ -77,7 +78,8 @@ void machio_disk_put(struct machio_disk *d)
 	hash_del(&d->hnode);
 	mutex_unlock(&machio_disks_lock);
 	WARN_ON_ONCE(!list_empty(&d->active) || !list_empty(&d->waiting) ||
-		     atomic_read(&d->fast) || d->nr_rmw);
+		     atomic_read(&d->fast) || d->nr_rmw || d->nr_waiting ||
+		     !list_empty(&d->ready));
 	kfree(d);
 }
 

@@ -150,6 +150,8 @@ static void machio_req_finish(struct machio_req *req)
 	bool stale_cache = machio_op_is_write(req->op) && req->io_len &&
 			   READ_ONCE(machio_req_mapping(req)->nrpages);
 
+	/* Its place at the device goes to the next in its disk's queue. */
+	machio_dispatch_done(req);
 	if (stale_cache || !machio_req_pages_releasable(req)) {
 		INIT_WORK(&req->work, machio_req_finish_work);
 		queue_work(machio_wq, &req->work);
@@ -438,13 +440,20 @@ static void machio_req_start(struct machio_req *req)
 	}
 }
 
+/*
+ * Start @req's I/O and drop the submitter's bias it still holds (which
+ * may complete it at once).  Process context.
+ */
+void machio_req_start_biased(struct machio_req *req)
+{
+	machio_req_start(req);
+	machio_req_put_io(req);
+}
+
 /* A write that waited for its place in the disk order.  Process context. */
 static void machio_req_start_queued(struct machio_wlock *wl)
 {
-	struct machio_req *req = container_of(wl, struct machio_req, wlock);
-
-	machio_req_start(req);
-	machio_req_put_io(req);
+	machio_dispatch(container_of(wl, struct machio_req, wlock));
 }
 
 /*
@@ -521,8 +530,8 @@ int machio_submit(struct machio_space *space, const struct machio_io_request *ar
 	struct machio_req *req;
 	int ret;
 
-	if (memchr_inv(arg->reserved, 0, sizeof(arg->reserved)) ||
-	    arg->op < MACHIO_OP_READ || arg->op > MACHIO_OP_WRITE_FIXED ||
+	if (memchr_inv(arg->reserved, 0, sizeof(arg->reserved)) || arg->pad ||
+	    arg->priority > MACHIO_PRIORITY_MAX || arg->op < MACHIO_OP_READ || arg->op > MACHIO_OP_WRITE_FIXED ||
 	    (arg->fixed && !machio_op_is_fixed(arg->op)) ||
 	    (arg->mode & ~MACHIO_MODE_ALL))
 		return -EINVAL;
@@ -581,6 +590,7 @@ int machio_submit(struct machio_space *space, const struct machio_io_request *ar
 	req->op = arg->op;
 	req->reqid = arg->reqid;
 	req->mode = arg->mode;
+	req->prio = arg->priority;
 	req->uaddr = arg->buffer;
 	req->pos = (u64)arg->recnum * bdev_logical_block_size(req->dev->bdev);
 	atomic_set(&req->remaining, 1);
@@ -616,9 +626,12 @@ int machio_submit(struct machio_space *space, const struct machio_io_request *ar
 			return 0;	/* started, with its bias, in its turn */
 		req->code = ret;
 	}
-	if (!req->code && req->io_len)
-		machio_req_start(req);
-	/* Drop the submitter's bias: may complete the request right here. */
+	/* Now or in its turn, with the submitter's bias dropped then. */
+	if (!req->code && req->io_len) {
+		machio_dispatch(req);
+		return 0;
+	}
+	/* Drop the submitter's bias: completes the request right here. */
 	machio_req_put_io(req);
 	return 0;
 

@@ -42,7 +42,8 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 	q.features = MACHIO_FEAT_IO_DONE_QUEUE | MACHIO_FEAT_OOL_READ |
 		     MACHIO_FEAT_INBAND | MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
 		     MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
-		     MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED;
+		     MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED |
+		     MACHIO_FEAT_DISPATCH;
 	if (copy_to_user(argp, &q, sizeof(q)))
 		return -EFAULT;
 	return 0;
@@ -186,6 +187,24 @@ static long machio_ioc_device_status(struct machio_space *space,
 	return 0;
 }
 
+static long machio_ioc_device_limit(struct machio_space *space, void __user *argp)
+{
+	struct machio_device_limit a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if ((a.flags & ~MACHIO_LIMIT_SET) || (!(a.flags & MACHIO_LIMIT_SET) && a.limit) ||
+	    a.pad || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	ret = machio_device_limit(space, &a);
+	if (ret)
+		return ret;
+	if (copy_to_user(argp, &a, sizeof(a)))
+		return -EFAULT;
+	return 0;
+}
+
 static long machio_ioc_port_deallocate(struct machio_space *space,
 				       void __user *argp)
 {
@@ -267,6 +286,7 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_QUEUE_SETUP)] = { MACHIO_IOC_QUEUE_SETUP, machio_ioc_queue_setup },
 	[_IOC_NR(MACHIO_IOC_QUEUE_REAP)] = { MACHIO_IOC_QUEUE_REAP, machio_ioc_queue_reap },
 	[_IOC_NR(MACHIO_IOC_BUFFER_REGISTER)] = { MACHIO_IOC_BUFFER_REGISTER, machio_ioc_buffer_register },
+	[_IOC_NR(MACHIO_IOC_DEVICE_LIMIT)] = { MACHIO_IOC_DEVICE_LIMIT, machio_ioc_device_limit },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

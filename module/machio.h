@@ -13,6 +13,7 @@
 #include <linux/gfp.h>
 #include <linux/kref.h>
 #include <linux/llist.h>
+#include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -160,21 +161,32 @@ struct machio_queue {
 };
 
 /*
- * One per disk that machio writes to, shared by every space and device
- * port on it (partitions included): orders writes so that an inband
- * write's read-modify-write of a block is atomic against every other
- * machio write (disk.c).
+ * One per disk machio uses, shared by every space and device port on it
+ * (partitions included): orders writes so that an inband write's
+ * read-modify-write of a block is atomic against every other machio
+ * write (disk.c), and holds the disk's dispatch queue: its in-flight
+ * limit and the requests waiting beyond it (dispatch.c).  It lives while
+ * a device port or a queued work item holds it, the limit with it.
  */
 struct machio_disk {
 	struct hlist_node hnode;	/* in the module's table, by @gd */
 	struct gendisk *gd;		/* identity only; pinned by the ports */
-	refcount_t ref;			/* device ports, plus a queued @kick */
+	refcount_t ref;			/* device ports, plus queued work items */
 	atomic_t fast;			/* writes admitted without @lock */
 	spinlock_t lock;		/* irqsave: the fields below */
 	unsigned int nr_rmw;		/* inband writes queued or running */
 	struct list_head active;	/* writes admitted under @lock */
 	struct list_head waiting;	/* writes not yet admitted, in order */
 	struct work_struct kick;	/* starts writes from @waiting */
+	/* The dispatch queue (dispatch.c), all under @dlock (irqsave). */
+	spinlock_t dlock;
+	u32 limit;			/* MDIOCSETL: 0, none; else at the device at most */
+	u32 inflight;			/* requests counted at the device */
+	u32 nr_waiting;			/* in @waiting_reqs */
+	u64 dispatched;			/* requests dispatched under a limit: the aging clock */
+	struct rb_root_cached waiting_reqs;	/* by dkey, FIFO among equal */
+	struct list_head ready;		/* picked in completion context, to start */
+	struct work_struct dispatch_work;	/* starts @ready */
 };
 
 /* A write's place in its disk's order: the absolute sectors it covers. */
@@ -222,10 +234,16 @@ struct machio_buffer {
  */
 struct machio_req {
 	union {
-		struct list_head node;	/* on queue->done or ->polling */
+		struct list_head node;	/* on queue->done, ->polling, disk->ready */
 		struct llist_node pool_node;	/* freed, in its queue's pool */
 	};
-	struct work_struct work;	/* deferred completion steps, discard */
+	union {
+		struct work_struct work;	/* deferred completion steps, discard */
+		struct {			/* waiting in its disk's dispatch queue */
+			struct rb_node dnode;
+			u64 dkey;
+		};
+	};
 	struct machio_space *space;	/* a counted reference */
 	struct machio_queue *queue;	/* NULL: completion discarded */
 	struct machio_device *dev;
@@ -250,6 +268,8 @@ struct machio_req {
 	bool wlocked;			/* holds its place in disk order */
 	bool uncounted;			/* no longer in space->nr_reqs */
 	bool fixed_busy;		/* counted in its buffer's inflight */
+	u8 prio;			/* 0..255: its place in the dispatch queue */
+	bool dcounted;			/* in its disk's dispatch inflight */
 	unsigned int nr_pages;		/* pinned, and charged to the space */
 	struct page **pages;		/* pinned user pages */
 	struct page *page_array[MACHIO_INLINE_PAGES];	/* small I/O's @pages */
@@ -320,6 +340,14 @@ int machio_ring_take(struct machio_ring *ring,
 		     int (*deliver)(const struct machio_cqe *cqe, u32 nr, void *arg),
 		     void *arg);
 
+/* dispatch.c */
+void machio_dispatch_init(struct machio_disk *d);
+void machio_dispatch(struct machio_req *req);
+void machio_dispatch_done(struct machio_req *req);
+void machio_dispatch_work(struct work_struct *work);
+int machio_dispatch_set_limit(struct machio_disk *d, u32 limit);
+u32 machio_dispatch_get_limit(const struct machio_disk *d);
+
 /* disk.c */
 struct machio_disk *machio_disk_get(struct gendisk *gd);
 void machio_disk_put(struct machio_disk *d);
@@ -356,6 +384,7 @@ int machio_device_open(struct machio_space *space,
 		       struct machio_device_open *arg);
 int machio_device_status(struct machio_space *space,
 			 struct machio_device_status *arg);
+int machio_device_limit(struct machio_space *space, struct machio_device_limit *arg);
 
 /* ioctl.c */
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
@@ -378,5 +407,6 @@ u32 machio_req_fill_cqe(const struct machio_req *req, struct machio_cqe *cqe,
 void machio_req_free(struct machio_req *req);
 void machio_req_release(struct machio_req *req);
 void machio_req_free_later(struct machio_req *req);
+void machio_req_start_biased(struct machio_req *req);
 
 #endif /* _MACHIO_H */

@@ -173,9 +173,9 @@ TEST_F(batch, first_refused_request_ends_the_batch)
 	self->req[2].op = 99;
 	ASSERT_EQ(-EINVAL, submit_batch(self->mfd, self->req + 2, 2));
 	self->req[2].op = MACHIO_OP_WRITE;
-	self->req[2].reserved[1] = 1;
+	self->req[2].reserved[0] = 1;
 	ASSERT_EQ(-EINVAL, submit_batch(self->mfd, self->req + 2, 2));
-	self->req[2].reserved[1] = 0;
+	self->req[2].reserved[0] = 0;
 	self->req[2].buffer = 4096;	/* aligned, never mapped: the pin fails */
 	ASSERT_EQ(-EFAULT, submit_batch(self->mfd, self->req + 2, 2));
 	EXPECT_EQ(0, nr_requests(self->mfd));

@@ -298,9 +298,9 @@ TEST_F(q, bad_arguments_are_rejected)
 	__u32 dev;
 
 	req.buffer = (__u64)(uintptr_t)aligned_buf(BS, 4096);
-	req.reserved[1] = 1;
+	req.reserved[0] = 1;
 	EXPECT_EQ(-EINVAL, machio_ioctl(self->mfd, MACHIO_IOC_SUBMIT, &req));
-	req.reserved[1] = 0;
+	req.reserved[0] = 0;
 	req.fixed = 1;
 	EXPECT_EQ(-EINVAL, machio_ioctl(self->mfd, MACHIO_IOC_SUBMIT, &req));
 	req.fixed = 0;

@@ -100,6 +100,8 @@ kern_return_t device_open_path(int fd, const char* path, dev_mode_t mode, mach_p
 kern_return_t device_open_fd(int fd, int dev_fd, dev_mode_t mode, mach_port_t* device,
                              device_geometry* geometry) noexcept;
 kern_return_t device_status(int fd, mach_port_t device, device_geometry* geometry) noexcept;
+kern_return_t device_limit(int fd, mach_port_t device, const unsigned int* set,
+                           unsigned int* now) noexcept;
 
 // One MACHIO_IOC_SUBMIT.
 struct io_request {

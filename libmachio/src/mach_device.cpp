@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace machio::detail {
@@ -113,6 +114,22 @@ kern_return_t device_status(int fd, mach_port_t device, device_geometry* geometr
     return kr;
 }
 
+// MACHIO_IOC_DEVICE_LIMIT: set *set if given, and read the limit into *now if given.
+kern_return_t device_limit(int fd, mach_port_t device, const unsigned int* set,
+                           unsigned int* now) noexcept {
+    struct machio_device_limit arg = {};
+    arg.device = device;
+    if (set) {
+        arg.flags = MACHIO_LIMIT_SET;
+        arg.limit = *set;
+    }
+    if (::ioctl(fd, MACHIO_IOC_DEVICE_LIMIT, &arg) != 0)
+        return errno == EPERM ? D_READ_ONLY : errno_to_kern(errno, call_kind::device);
+    if (now)
+        *now = arg.limit;
+    return KERN_SUCCESS;
+}
+
 } // namespace machio::detail
 
 using namespace machio::detail;
@@ -159,6 +176,17 @@ extern "C" kern_return_t device_get_status(mach_port_t device, dev_flavor_t flav
         return KERN_FAILURE;
     if (!status || !status_count)
         return KERN_INVALID_ARGUMENT;
+    if (flavor == MDIOCGETL) {
+        if (*status_count < 1)
+            return D_INVALID_SIZE;
+        unsigned int limit = 0;
+        kern_return_t kr = device_limit(space->fd, device, nullptr, &limit);
+        if (kr != KERN_SUCCESS)
+            return kr;
+        status[0] = static_cast<int>(limit);
+        *status_count = 1;
+        return D_SUCCESS;
+    }
     if (flavor != DEV_GET_SIZE)
         return D_INVALID_OPERATION;
     if (*status_count < DEV_GET_SIZE_COUNT)
@@ -173,6 +201,24 @@ extern "C" kern_return_t device_get_status(mach_port_t device, dev_flavor_t flav
     status[DEV_GET_SIZE_RECORD_SIZE] = static_cast<int>(geometry.block_size);
     *status_count = DEV_GET_SIZE_COUNT;
     return D_SUCCESS;
+}
+
+extern "C" kern_return_t device_set_status(mach_port_t device, dev_flavor_t flavor,
+                                           dev_status_t status,
+                                           mach_msg_type_number_t status_count) {
+    const space_info* space = process_space();
+    if (!space)
+        return KERN_FAILURE;
+    if (!status)
+        return KERN_INVALID_ARGUMENT;
+    if (flavor != MDIOCSETL)
+        return D_INVALID_OPERATION;
+    if (status_count < 1)
+        return D_INVALID_SIZE;
+    if (status[0] < 0 || status[0] > IO_IN_PROGRESS_MAX)
+        return D_INVALID_OPERATION;
+    auto limit = static_cast<unsigned int>(status[0]);
+    return device_limit(space->fd, device, &limit, nullptr);
 }
 
 extern "C" kern_return_t machio_device_size(mach_port_t device, uint64_t* size,

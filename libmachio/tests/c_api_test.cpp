@@ -175,7 +175,8 @@ TEST_F(CApi, HostAndTaskNamesOfAFreshSpace) {
     EXPECT_EQ(info.features, MACHIO_FEAT_IO_DONE_QUEUE | MACHIO_FEAT_OOL_READ | MACHIO_FEAT_INBAND |
                                  MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
                                  MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
-                                 MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED);
+                                 MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED |
+                                 MACHIO_FEAT_DISPATCH);
     std::ifstream param("/sys/module/machio/parameters/max_names");
     unsigned max_names = 0;
     if (param >> max_names)
@@ -562,6 +563,54 @@ TEST_F(CDisk, DeviceGetStatus) {
     EXPECT_EQ(machio_device_size(dev_, nullptr, nullptr), KERN_INVALID_ARGUMENT);
     EXPECT_EQ(machio_device_size(0x7fff01, &size, nullptr), D_NO_SUCH_DEVICE);
     EXPECT_EQ(machio_device_size(q_, &size, nullptr), D_NO_SUCH_DEVICE);
+}
+
+// MDIOCSETL / MDIOCGETL: the disk's in-progress limit, 0 (none) by default.
+TEST_F(CDisk, InProgressLimit) {
+    int status[DEV_STATUS_MAX] = {};
+    mach_msg_type_number_t count = DEV_STATUS_MAX;
+    ASSERT_EQ(device_get_status(dev_, MDIOCGETL, status, &count), D_SUCCESS);
+    EXPECT_EQ(count, 1U);
+    EXPECT_EQ(status[0], 0);
+
+    status[0] = 3;
+    ASSERT_EQ(device_set_status(dev_, MDIOCSETL, status, 1), D_SUCCESS);
+    status[0] = -1;
+    count = 1;
+    ASSERT_EQ(device_get_status(dev_, MDIOCGETL, status, &count), D_SUCCESS);
+    EXPECT_EQ(status[0], 3);
+
+    // With a limit, requests still complete, and their data is right.
+    aligned_buffer out(BS), in(BS);
+    fill_pattern(out.data(), BS, 21);
+    io_done_result_t r;
+    ASSERT_EQ(device_write_async(dev_, q_, 1, 0, 5, out.chars(), BS), KERN_SUCCESS);
+    ASSERT_TRUE(completed(q_, r));
+    EXPECT_EQ(r.qd_code, D_SUCCESS);
+    read_back(dev_, q_, 5, in);
+    EXPECT_EQ(pattern_mismatch(in.data(), BS, 21), std::size_t(BS));
+
+    status[0] = IO_IN_PROGRESS_MAX + 1;
+    EXPECT_EQ(device_set_status(dev_, MDIOCSETL, status, 1), D_INVALID_OPERATION);
+    status[0] = -1;
+    EXPECT_EQ(device_set_status(dev_, MDIOCSETL, status, 1), D_INVALID_OPERATION);
+    EXPECT_EQ(device_set_status(dev_, MDIOCSETL, status, 0), D_INVALID_SIZE);
+    EXPECT_EQ(device_set_status(dev_, DEV_GET_SIZE, status, 1), D_INVALID_OPERATION);
+    EXPECT_EQ(device_set_status(dev_, MDIOCSETL, nullptr, 1), KERN_INVALID_ARGUMENT);
+    count = 0;
+    EXPECT_EQ(device_get_status(dev_, MDIOCGETL, status, &count), D_INVALID_SIZE);
+    status[0] = 1;
+    EXPECT_EQ(device_set_status(q_, MDIOCSETL, status, 1), D_NO_SUCH_DEVICE);
+    // A device opened for reading only may read the limit, not set it.
+    mach_port_t ro = open_device(*disk_, D_READ);
+    EXPECT_EQ(device_set_status(ro, MDIOCSETL, status, 1), D_READ_ONLY);
+    count = 1;
+    ASSERT_EQ(device_get_status(ro, MDIOCGETL, status, &count), D_SUCCESS);
+    EXPECT_EQ(status[0], 3);
+    EXPECT_EQ(device_close(ro), KERN_SUCCESS);
+
+    status[0] = 0;
+    EXPECT_EQ(device_set_status(dev_, MDIOCSETL, status, 1), D_SUCCESS);
 }
 
 TEST_F(CApi, LargeDeviceSizeSaturates) {

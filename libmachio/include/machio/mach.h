@@ -193,6 +193,13 @@ typedef int io_return_t;
 #define DEV_GET_SIZE_RECORD_SIZE 1 /* record (logical block) size in bytes */
 #define DEV_GET_SIZE_COUNT 2
 
+/* Flavors the OSF device layer answers itself, for every device: the
+ * limit on I/O in progress at once (one int).  OSF's values,
+ * _IOR('M', 1, int) and _IOW('M', 2, int), spelled out. */
+#define MDIOCGETL 0x80044d01u
+#define MDIOCSETL 0x40044d02u
+#define IO_IN_PROGRESS_MAX 255
+
 /* Device return codes (io_return_t). */
 #define D_IO_QUEUED (-1) /* internal to OSF; never returned */
 #define D_SUCCESS 0
@@ -333,11 +340,25 @@ MACHIO_API kern_return_t device_open(mach_port_t master_port, dev_mode_t mode, c
 MACHIO_API kern_return_t device_close(mach_port_t device);
 /* DEV_GET_SIZE: status[DEV_GET_SIZE_DEVICE_SIZE] = size in bytes (INT_MAX if
  * larger), status[DEV_GET_SIZE_RECORD_SIZE] = logical block size.
- * *status_count: in, capacity in ints (>= DEV_GET_SIZE_COUNT, else
+ * MDIOCGETL: status[0] = the in-progress limit (device_set_status).
+ * *status_count: in, capacity in ints (>= the flavor's count, else
  * D_INVALID_SIZE); out, ints returned.  Other flavors: D_INVALID_OPERATION. */
 MACHIO_API kern_return_t device_get_status(mach_port_t device, dev_flavor_t flavor,
                                            dev_status_t status,
                                            mach_msg_type_number_t* status_count);
+/* MDIOCSETL: status[0] = how many machio requests the device's disk takes
+ * at once, from every process (0..IO_IN_PROGRESS_MAX; 0, the default: no
+ * limit -- OSF's default of 10 would throttle every disk).  Requests
+ * beyond it wait, the highest priority first (Mach requests have priority
+ * 0), each gaining a level per request dispatched while it waits.  The
+ * limit lasts while any machio device port is open on the disk.  Errors:
+ * D_INVALID_SIZE (status_count < 1), D_INVALID_OPERATION (other flavors,
+ * a value out of range), D_READ_ONLY (the device is not open for
+ * writing), D_NO_SUCH_DEVICE.  MDIOCGETL, through device_get_status, reads
+ * the limit back (one int). */
+MACHIO_API kern_return_t device_set_status(mach_port_t device, dev_flavor_t flavor,
+                                           dev_status_t status,
+                                           mach_msg_type_number_t status_count);
 
 /* ---- io_done_queue ---- */
 

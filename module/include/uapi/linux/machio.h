@@ -37,6 +37,7 @@
 #define MACHIO_FEAT_REAP		(1ULL << 7)	/* MACHIO_IOC_QUEUE_REAP */
 #define MACHIO_FEAT_FIXED_BUFFERS	(1ULL << 8)	/* registered buffers, *_FIXED */
 #define MACHIO_FEAT_POLLED		(1ULL << 9)	/* MACHIO_QUEUE_POLLED */
+#define MACHIO_FEAT_DISPATCH		(1ULL << 10)	/* DEVICE_LIMIT, request priority */
 
 /* Mach port names: index << 8 | generation; never 0 nor ~0. */
 #define MACHIO_PORT_NULL	0U
@@ -157,6 +158,24 @@ struct machio_device_status {
 	__u64 reserved[2];	/* must be zero */
 };
 
+/*
+ * MACHIO_IOC_DEVICE_LIMIT: device_get_status(MDIOCGETL) and, with
+ * MACHIO_LIMIT_SET, device_set_status(MDIOCSETL): how many machio
+ * requests the device's disk takes at once, from every user; 0 (the
+ * default) for no limit.  Beyond it requests wait, by priority.  Setting
+ * needs a device opened for writing (EPERM).
+ */
+struct machio_device_limit {
+	__u32 device;		/* in */
+	__u32 flags;		/* in: MACHIO_LIMIT_SET or 0 */
+	__u32 limit;		/* in with MACHIO_LIMIT_SET: 0..255; out: the limit now */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
+#define MACHIO_LIMIT_SET	(1U << 0)
+#define MACHIO_LIMIT_MAX	255	/* OSF's IO_IN_PROGRESS_MAX */
+
 /* MACHIO_IOC_PORT_DEALLOCATE: drop a name (device, queue or dead name). */
 struct machio_port_deallocate {
 	__u32 name;
@@ -184,8 +203,13 @@ struct machio_io_request {
 	__s32 count;		/* bytes */
 	__u32 fixed;		/* *_FIXED: a registered buffer's name; else zero */
 	__u64 buffer;		/* user pointer (overwrite, write, inband write); *_FIXED: offset in it */
-	__u64 reserved[2];	/* must be zero */
+	__u32 priority;		/* 0..255, higher first where the device has a limit */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[1];	/* must be zero */
 };
+
+/* The highest request priority (Portfolio's uint8 item priority). */
+#define MACHIO_PRIORITY_MAX	255
 
 /*
  * MACHIO_IOC_BUFFER_REGISTER: pin [addr, addr + len) once (at most 1 GiB;
@@ -332,5 +356,6 @@ struct machio_queue_reap {
 #define MACHIO_IOC_QUEUE_SETUP		_IOWR(MACHIO_IOC_MAGIC, 0x09, struct machio_queue_setup)
 #define MACHIO_IOC_QUEUE_REAP		_IOW(MACHIO_IOC_MAGIC, 0x0a, struct machio_queue_reap)
 #define MACHIO_IOC_BUFFER_REGISTER	_IOWR(MACHIO_IOC_MAGIC, 0x0b, struct machio_buffer_register)
+#define MACHIO_IOC_DEVICE_LIMIT		_IOWR(MACHIO_IOC_MAGIC, 0x0c, struct machio_device_limit)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
