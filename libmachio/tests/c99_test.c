@@ -1,8 +1,9 @@
-/* <machio/mach.h> from strict C99 with -pedantic, linked with the C
- * compiler driver: proves the header is C and the C API needs no C++
- * runtime.  Runs without a machio device (MACHIO_DEVICE names a missing
- * node). */
+/* <machio/mach.h> and <machio/portfolio.h> from strict C99 with
+ * -pedantic, linked with the C compiler driver: proves the headers are C
+ * and the C API needs no C++ runtime.  Runs without a machio device
+ * (MACHIO_DEVICE names a missing node). */
 #include <machio/mach.h>
+#include <machio/portfolio.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,12 @@ int main(void) {
     memset(&result, 0, sizeof(result));
     memset(data, 0, sizeof(data));
     CHECK(sizeof(io_done_result_t) == 160);
+    {
+        char text[128];
+
+        CHECK(GetSysErr(text, sizeof(text), BADITEM) > 0);
+        CHECK(strcmp(text, "FKr-Severe-System-Standard-Bad Item") == 0);
+    }
     CHECK(mach_host_self() == MACH_PORT_NULL);
     CHECK(io_done_queue_create(mach_host_self(), &queue) == KERN_FAILURE);
     CHECK(device_open(mach_host_self(), D_READ | D_WRITE, "nullb0", &device) == KERN_FAILURE);

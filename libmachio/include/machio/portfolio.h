@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * <machio/portfolio.h>: 3DO Portfolio's I/O model over machio, in C.
+ *
+ * The target is Portfolio 1.x/2.x ("Opera", the seeds' clib.lib V20):
+ * its types, its error layout and numbering (operror.h), and -- as they
+ * land -- its items, devices, I/O requests, signals and message ports.
+ * Where Opera's documentation and code disagree, machio follows the code
+ * unless it is plainly a bug; Documentation/portfolio-api.md lists each
+ * such choice.
+ *
+ * Portfolio's names are used as they are (int32, Item, Err, BADITEM, ...),
+ * so this header does not mix with others that define the same names.
+ */
+#ifndef MACHIO_PORTFOLIO_H
+#define MACHIO_PORTFOLIO_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#ifndef MACHIO_API
+#if defined(__GNUC__)
+#define MACHIO_API __attribute__((visibility("default")))
+#else
+#define MACHIO_API
+#endif
+#endif
+
+/* ---- Basic types (types.h) ---- */
+
+typedef int32_t int32;
+typedef uint32_t uint32;
+typedef int16_t int16;
+typedef uint16_t uint16;
+typedef int8_t int8;
+typedef uint8_t uint8;
+typedef unsigned char uchar;
+typedef int32 Item; /* >= 0: an item number; < 0: an Err */
+typedef int32 Err;  /* >= 0: success; < 0: an error code */
+
+/* ---- Error codes (operror.h) ----
+ *
+ * An Err is negative: bit 31 set, then the object type (bits 25-30), the
+ * object id (13-24, two 6-bit characters), the severity (11-12), the
+ * environment (9-10), the class (8: standard or module-specific) and the
+ * code (0-7). */
+
+#define Make6Bit(n) ((n) >= 'a' ? (n) - 'a' + 11 : ((n) <= '9' ? (n) - '0' + 1 : (n) - 'A' + 37))
+#define MAKE6BIT(n) Make6Bit(n)
+
+#define ERR_ERRSIZE 8
+#define ERR_CLASSIZE 1
+#define ERR_ENVSIZE 2
+#define ERR_SEVERESIZE 2
+#define ERR_IDSIZE 12
+#define ERR_OBJSIZE 6
+#define ERR_ERRSHIFT 0
+#define ERR_CLASHIFT (ERR_ERRSHIFT + ERR_ERRSIZE)
+#define ERR_ENVSHIFT (ERR_CLASHIFT + ERR_CLASSIZE)
+#define ERR_SEVERESHIFT (ERR_ENVSHIFT + ERR_ENVSIZE)
+#define ERR_IDSHIFT (ERR_SEVERESHIFT + ERR_SEVERESIZE)
+#define ERR_OBJSHIFT (ERR_IDSHIFT + ERR_IDSIZE)
+
+#define MAKEERR(o, id, severity, env, cls, err)                                                    \
+    ((Err)(0x80000000u | ((uint32)(id) << ERR_IDSHIFT) | ((uint32)(severity) << ERR_SEVERESHIFT) | \
+           ((uint32)(env) << ERR_ENVSHIFT) | ((uint32)(cls) << ERR_CLASHIFT) |                     \
+           ((uint32)(o) << ERR_OBJSHIFT) | ((uint32)(err) << ERR_ERRSHIFT)))
+#define MakeErr(o, id, severity, env, cls, err) MAKEERR(o, id, severity, env, cls, err)
+#define MakeErrId(ch1, ch2) ((Make6Bit((uchar)(ch1)) << 6) | Make6Bit((uchar)(ch2)))
+#define MAKEERRID(ch1, ch2) MakeErrId(ch1, ch2)
+
+/* Objects. */
+#define ER_FOLI Make6Bit('F')
+#define ER_DEVC Make6Bit('D')
+#define ER_TASK Make6Bit('T')
+#define ER_LINKLIB Make6Bit('L')
+#define ER_USER Make6Bit('U')
+
+/* Folio, device, task and library ids. */
+#define ER_KRNL MakeErrId('K', 'r')
+#define ER_GRFX MakeErrId('G', 'r')
+#define ER_FSYS MakeErrId('F', 'S')
+#define ER_ADIO MakeErrId('A', 'u')
+#define ER_INTL MakeErrId('I', 'N')
+#define ER_COMP MakeErrId('C', 'O')
+#define ER_JSTR MakeErrId('J', 'S')
+#define ER_TIMR MakeErrId('T', 'M')
+#define ER_CDROM MakeErrId('C', 'D')
+#define ER_CODEC MakeErrId('C', 'O')
+#define ER_CPORT MakeErrId('C', 'P')
+#define ER_ACCESS MakeErrId('A', 'C')
+#define ER_MUSICLIB MakeErrId('M', 'u')
+#define ER_MEMDEBUG MakeErrId('M', 'D')
+#define ER_DATASTREAMING MakeErrId('D', 'S')
+
+/* Severity.  (Opera's header defines ER_FATAL as the undefined ERR_KYAGB.) */
+#define ER_INFO 0
+#define ER_WARN 1
+#define ER_SEVERE 2
+#define ER_SEVER ER_SEVERE
+#define ER_KYAGB 3
+#define ER_FATAL ER_KYAGB
+
+/* Environment. */
+#define ER_E_SSTM 0
+#define ER_E_APPL 1
+#define ER_E_USER 2
+#define ER_E_RESERVED 3
+
+/* Class. */
+#define ER_C_STND 0
+#define ER_C_NSTND 1
+
+/* Standard codes (Opera). */
+#define ER_BadItem 1
+#define ER_BadTagArg 2
+#define ER_BadTagArgVal 3
+#define ER_NotPrivileged 4
+#define ER_NotFound 5
+#define ER_NoMem 6
+#define ER_BadSubType 7
+#define ER_SoftErr 8
+#define ER_BadPtr 9
+#define ER_Aborted 10
+#define ER_BadUnit 11
+#define ER_BadCommand 12
+#define ER_BadIOArg 13
+#define ER_BadName 14
+#define ER_IONotDone 15
+#define ER_NotSupported 16
+#define ER_IOIncomplete 17
+#define ER_NotOwner 18
+#define ER_DeviceOffline 19
+#define ER_DeviceError 20
+#define ER_MediaError 21
+#define ER_EndOfMedium 22
+#define ER_ParamError 23
+#define ER_NoSignals 24
+#define ER_NoHardware 25
+
+/* The kernel's own codes (class ER_C_NSTND), Opera's numbering. */
+#define ER_Kr_BadType 1
+#define ER_Kr_RsrcTblOvfFlw 3
+#define ER_Kr_BadDrvrItem 4
+#define ER_Kr_ItemNotOpen 5
+#define ER_Kr_ItemTableFull 6
+#define ER_Kr_BadMemCmd 7
+#define ER_Kr_NoSigs 8
+#define ER_Kr_MsgSent 9
+#define ER_Kr_NoReplyPort 10
+#define ER_Kr_BadSize 11
+#define ER_Kr_BadPriority 12
+#define ER_Kr_ThreadError 13
+#define ER_Kr_BadQuanta 14
+#define ER_Kr_BadStackSize 15
+#define ER_Kr_NoTimer 16
+#define ER_Kr_CantOpen 17
+#define ER_Kr_RSAFail 18
+#define ER_Kr_NoXBusHardware 19
+#define ER_Kr_XBUSOverFlow 20
+#define ER_Kr_ReplyPortNeeded 21
+#define ER_Kr_IllegalSignal 22
+#define ER_Kr_BadLockArg 23
+#define ER_Kr_BadAIFHeader 24
+#define ER_Kr_CantSetOwner 25
+#define ER_Kr_ItemStillOpened 26
+#define ER_Kr_UniqueItemExists 27
+#define ER_Kr_BadExitStatus 28
+#define ER_Kr_TaskKilled 29
+
+#define MakeKErr(svr, cls, err) MakeErr(ER_FOLI, ER_KRNL, svr, ER_E_SSTM, cls, err)
+#define MakeGErr(svr, cls, err) MakeErr(ER_FOLI, ER_GRFX, svr, ER_E_SSTM, cls, err)
+#define MakeFErr(svr, cls, err) MakeErr(ER_FOLI, ER_FSYS, svr, ER_E_SSTM, cls, err)
+#define MakeIErr(svr, cls, err) MakeErr(ER_FOLI, ER_INTL, svr, ER_E_SSTM, cls, err)
+#define MAKEKERR(svr, cls, err) MakeKErr(svr, cls, err)
+#define MAKEGERR(svr, cls, err) MakeGErr(svr, cls, err)
+#define MAKEFERR(svr, cls, err) MakeFErr(svr, cls, err)
+#define MAKEIERR(svr, cls, err) MakeIErr(svr, cls, err)
+#define MakeTErr(id, svr, cls, err) MakeErr(ER_TASK, id, svr, ER_E_SSTM, cls, err)
+#define MAKETERR(id, svr, cls, err) MakeTErr(id, svr, cls, err)
+#define MakeLErr(id, svr, cls, err) MakeErr(ER_LINKLIB, id, svr, ER_E_SSTM, cls, err)
+#define MAKELERR(id, svr, cls, err) MakeLErr(id, svr, cls, err)
+
+/* The kernel's shortcuts. */
+#define BADTAG MakeKErr(ER_SEVERE, ER_C_STND, ER_BadTagArg)
+#define BADTAGVAL MakeKErr(ER_SEVERE, ER_C_STND, ER_BadTagArgVal)
+#define BADPRIV MakeKErr(ER_SEVERE, ER_C_STND, ER_NotPrivileged)
+#define BADSUBTYPE MakeKErr(ER_SEVERE, ER_C_STND, ER_BadSubType)
+#define BADITEM MakeKErr(ER_SEVERE, ER_C_STND, ER_BadItem)
+#define NOMEM MakeKErr(ER_SEVERE, ER_C_STND, ER_NoMem)
+#define BADPTR MakeKErr(ER_SEVERE, ER_C_STND, ER_BadPtr)
+#define BADUNIT MakeKErr(ER_SEVERE, ER_C_STND, ER_BadUnit)
+#define BADIOARG MakeKErr(ER_SEVERE, ER_C_STND, ER_BadIOArg)
+#define BADCOMMAND MakeKErr(ER_SEVERE, ER_C_STND, ER_BadCommand)
+#define ABORTED MakeKErr(ER_SEVERE, ER_C_STND, ER_Aborted)
+#define BADNAME MakeKErr(ER_SEVERE, ER_C_STND, ER_BadName)
+#define IOINCOMPLETE MakeKErr(ER_SEVERE, ER_C_STND, ER_IOIncomplete)
+#define NOSUPPORT MakeKErr(ER_SEVERE, ER_C_STND, ER_NotSupported)
+#define NOTOWNER MakeKErr(ER_SEVERE, ER_C_STND, ER_NotOwner)
+#define BADSIZE MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_BadSize)
+#define ILLEGALSIGNAL MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_IllegalSignal)
+#define BADAIF MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_BadAIFHeader)
+#define KILLED MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_TaskKilled)
+
+/* The text of @err into @buff (at most @buffsize bytes, NUL included), as
+ * Portfolio prints it: "FKr-Severe-System-Standard-Bad Item" -- the object
+ * and id characters, severity, environment, class, then the standard text
+ * or the kernel's own (class Extended, id "Kr"), or "<NNN>" for a code
+ * nothing describes; "<N, not an error>" for N >= 0 and "<-1, generic
+ * error>" for -1.  Returns the length of what it wrote (truncated to
+ * buffsize - 1), 0 if buffsize is 0, BADPTR for a null buffer or a
+ * negative size.  Thread-safe. */
+MACHIO_API int32 GetSysErr(char* buff, int32 buffsize, Err err);
+/* GetSysErr into a 128-byte buffer, printed with a newline on stdout. */
+MACHIO_API void PrintfSysErr(Err err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MACHIO_PORTFOLIO_H */
