@@ -43,7 +43,7 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 		     MACHIO_FEAT_INBAND | MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
 		     MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
 		     MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED |
-		     MACHIO_FEAT_DISPATCH;
+		     MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS;
 	if (copy_to_user(argp, &q, sizeof(q)))
 		return -EFAULT;
 	return 0;
@@ -262,6 +262,131 @@ static long machio_ioc_submit_batch(struct machio_space *space, void __user *arg
 	return done ? done : ret;
 }
 
+/* MACHIO_IOC_PF_TASK: the calling thread's task item, or (EXIT) its end. */
+static long machio_ioc_pf_task(struct machio_space *space, void __user *argp)
+{
+	struct machio_pf_task_info a;
+	struct machio_pf_task *t;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.result || (a.flags & ~MACHIO_PF_TASK_EXIT) ||
+	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	if (a.flags & MACHIO_PF_TASK_EXIT) {
+		machio_pf_task_exit(space);
+		a.result = 0;
+	} else {
+		a.result = machio_pf_current(space, &t);
+		if (!a.result) {
+			a.result = t->item.number;
+			machio_pf_task_put(t);
+		}
+	}
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+/*
+ * The five signal calls: the argument checked, the caller's task found
+ * (made on its first call), @call run, the result copied out.  Only
+ * SendSignal names a task.
+ */
+static long machio_ioc_pf_signal_call(struct machio_space *space, void __user *argp,
+				      bool names_task,
+				      int (*call)(struct machio_space *space,
+						  struct machio_pf_task *self,
+						  struct machio_pf_signal *a))
+{
+	struct machio_pf_signal a;
+	struct machio_pf_task *self;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.result || a.pad || (!names_task && a.task) ||
+	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	a.result = machio_pf_current(space, &self);
+	if (a.result)
+		goto out;
+	ret = call(space, self, &a);
+	machio_pf_task_put(self);
+	if (ret)
+		return ret;
+out:
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+static int machio_pf_do_alloc(struct machio_space *space, struct machio_pf_task *self,
+			      struct machio_pf_signal *a)
+{
+	a->result = machio_pf_alloc_signal(self, a->mask);
+	return 0;
+}
+
+static int machio_pf_do_free(struct machio_space *space, struct machio_pf_task *self,
+			     struct machio_pf_signal *a)
+{
+	a->result = machio_pf_free_signal(self, a->mask);
+	return 0;
+}
+
+static int machio_pf_do_wait(struct machio_space *space, struct machio_pf_task *self,
+			     struct machio_pf_signal *a)
+{
+	return machio_pf_wait_signal(self, a->mask, &a->result);
+}
+
+static int machio_pf_do_send(struct machio_space *space, struct machio_pf_task *self,
+			     struct machio_pf_signal *a)
+{
+	struct machio_pf_task *target = self;
+
+	if (a->task) {
+		target = machio_pf_task_get(space, a->task);
+		if (!target) {
+			a->result = MACHIO_PF_BADITEM;
+			return 0;
+		}
+	}
+	a->result = machio_pf_send_signal(target, a->mask);
+	if (target != self)
+		machio_pf_task_put(target);
+	return 0;
+}
+
+static int machio_pf_do_get(struct machio_space *space, struct machio_pf_task *self,
+			    struct machio_pf_signal *a)
+{
+	a->result = machio_pf_current_signals(self);
+	return 0;
+}
+
+static long machio_ioc_pf_alloc_signal(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_signal_call(space, argp, false, machio_pf_do_alloc);
+}
+
+static long machio_ioc_pf_free_signal(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_signal_call(space, argp, false, machio_pf_do_free);
+}
+
+static long machio_ioc_pf_wait_signal(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_signal_call(space, argp, false, machio_pf_do_wait);
+}
+
+static long machio_ioc_pf_send_signal(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_signal_call(space, argp, true, machio_pf_do_send);
+}
+
+static long machio_ioc_pf_get_signals(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_signal_call(space, argp, false, machio_pf_do_get);
+}
+
 /*
  * Every command: its number, its full code (which carries the argument's
  * size and direction, so a caller built against another layout gets
@@ -287,6 +412,12 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_QUEUE_REAP)] = { MACHIO_IOC_QUEUE_REAP, machio_ioc_queue_reap },
 	[_IOC_NR(MACHIO_IOC_BUFFER_REGISTER)] = { MACHIO_IOC_BUFFER_REGISTER, machio_ioc_buffer_register },
 	[_IOC_NR(MACHIO_IOC_DEVICE_LIMIT)] = { MACHIO_IOC_DEVICE_LIMIT, machio_ioc_device_limit },
+	[_IOC_NR(MACHIO_IOC_PF_TASK)] = { MACHIO_IOC_PF_TASK, machio_ioc_pf_task },
+	[_IOC_NR(MACHIO_IOC_PF_ALLOC_SIGNAL)] = { MACHIO_IOC_PF_ALLOC_SIGNAL, machio_ioc_pf_alloc_signal },
+	[_IOC_NR(MACHIO_IOC_PF_FREE_SIGNAL)] = { MACHIO_IOC_PF_FREE_SIGNAL, machio_ioc_pf_free_signal },
+	[_IOC_NR(MACHIO_IOC_PF_WAIT_SIGNAL)] = { MACHIO_IOC_PF_WAIT_SIGNAL, machio_ioc_pf_wait_signal },
+	[_IOC_NR(MACHIO_IOC_PF_SEND_SIGNAL)] = { MACHIO_IOC_PF_SEND_SIGNAL, machio_ioc_pf_send_signal },
+	[_IOC_NR(MACHIO_IOC_PF_GET_SIGNALS)] = { MACHIO_IOC_PF_GET_SIGNALS, machio_ioc_pf_get_signals },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

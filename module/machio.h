@@ -17,6 +17,8 @@
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/mutex.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <uapi/linux/machio.h>
@@ -62,6 +64,48 @@ struct machio_entry {
 	u8 gen;
 };
 
+/* Portfolio items (pf_item.c): one world, a table of items, per user. */
+struct machio_pf_slot;
+
+struct machio_pf_world {
+	struct hlist_node hnode;	/* in the module's table, by @uid */
+	kuid_t uid;
+	refcount_t ref;			/* spaces using it, and its items */
+	spinlock_t lock;		/* the table */
+	struct machio_pf_slot *slots;
+	u32 free_head;			/* an index; 0: full */
+	u32 nr_used;
+};
+
+struct machio_pf_item {
+	struct kref ref;		/* the table's, and users' */
+	struct machio_pf_world *world;	/* counted, once inserted */
+	s32 number;			/* 0 once removed */
+	u8 type;			/* Opera's node type */
+	u8 pri;
+	void (*free)(struct machio_pf_item *item);
+};
+
+/* A Portfolio task (pf_task.c): a thread using Portfolio through a space. */
+struct machio_pf_task {
+	struct machio_pf_item item;
+	struct pid *pid;		/* the thread */
+	struct list_head node;		/* on its space's @tasks, under pf->lock */
+	spinlock_t lock;		/* irqsave: the signal bits, @gone */
+	u32 sig_pending;
+	u32 sig_alloc;
+	u32 sig_wait;			/* the mask it sleeps for, or 0 */
+	wait_queue_head_t wait;
+	bool gone;
+};
+
+/* A space's Portfolio side. */
+struct machio_pf_space {
+	struct mutex lock;		/* @tasks, @world */
+	struct machio_pf_world *world;	/* its user's, from first use */
+	struct list_head tasks;
+};
+
 /*
  * A name space.  @ref is held by the open file and by every request, so
  * the space outlives a close while its I/O drains in the background; the
@@ -80,6 +124,8 @@ struct machio_space {
 	u32 free_head;			/* 0: free list empty */
 	u32 host_name;
 	u32 task_name;
+	kuid_t uid;			/* its opener's: the Portfolio world */
+	struct machio_pf_space pf;
 };
 
 extern unsigned int machio_max_names;
@@ -385,6 +431,36 @@ int machio_device_open(struct machio_space *space,
 int machio_device_status(struct machio_space *space,
 			 struct machio_device_status *arg);
 int machio_device_limit(struct machio_space *space, struct machio_device_limit *arg);
+
+/* pf_item.c */
+struct machio_pf_world *machio_pf_world_get(kuid_t uid);
+void machio_pf_world_put(struct machio_pf_world *w);
+void machio_pf_item_init(struct machio_pf_item *item, u8 type, u8 pri,
+			 void (*free)(struct machio_pf_item *item));
+s32 machio_pf_item_insert(struct machio_pf_world *w, struct machio_pf_item *item);
+struct machio_pf_item *machio_pf_item_get(struct machio_pf_world *w, s32 number, u8 type);
+void machio_pf_item_put(struct machio_pf_item *item);
+void machio_pf_item_remove(struct machio_pf_item *item);
+
+/* pf_task.c */
+void machio_pf_space_init(struct machio_pf_space *pf);
+void machio_pf_space_release(struct machio_space *space);
+s32 machio_pf_current(struct machio_space *space, struct machio_pf_task **task);
+void machio_pf_task_exit(struct machio_space *space);
+struct machio_pf_task *machio_pf_task_get(struct machio_space *space, s32 number);
+
+static inline void machio_pf_task_put(struct machio_pf_task *t)
+{
+	machio_pf_item_put(&t->item);
+}
+
+/* pf_signal.c */
+void machio_pf_signal_task(struct machio_pf_task *t, u32 bits);
+s32 machio_pf_alloc_signal(struct machio_pf_task *t, u32 mask);
+s32 machio_pf_free_signal(struct machio_pf_task *t, u32 mask);
+int machio_pf_wait_signal(struct machio_pf_task *t, u32 mask, s32 *result);
+s32 machio_pf_send_signal(struct machio_pf_task *target, u32 mask);
+s32 machio_pf_current_signals(struct machio_pf_task *t);
 
 /* ioctl.c */
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -118,6 +118,8 @@ static int machio_release(struct inode *inode, struct file *file)
 	 * freed frees the space.  Neither current nor its mm may be used
 	 * here: this can run at process exit or in a worker.
 	 */
+	/* Its Portfolio tasks go first: their items refer to its ports. */
+	machio_pf_space_release(space);
 	while ((port = machio_space_detach_next(space, &cursor))) {
 		if (port->kind == MACHIO_KIND_QUEUE)
 			machio_queue_terminate(machio_to_queue(port), false);

@@ -11,6 +11,7 @@
  * object found by name stays valid after the lock is dropped even if the
  * name is deallocated concurrently.
  */
+#include <linux/cred.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -52,6 +53,8 @@ struct machio_space *machio_space_create(void)
 	atomic_set(&space->nr_pinned, 0);
 	atomic_set(&space->nr_ring_slots, 0);
 	spin_lock_init(&space->lock);
+	space->uid = current_fsuid();
+	machio_pf_space_init(&space->pf);
 	space->table = kvcalloc(MACHIO_INITIAL_SLOTS, sizeof(*space->table),
 				MACHIO_GFP);
 	if (!space->table)

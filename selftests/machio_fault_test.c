@@ -169,14 +169,17 @@ TEST_F(fault, submit_batch)
 
 	REQUIRE_FAULT_INJECTION();
 	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		__u32 queue;
 		long ret;
 
+		/* A fresh queue: its pool is empty, so each request is allocated. */
+		ASSERT_EQ(0, mio_queue_create(self->mfd, mio_host(self->mfd), &queue));
 		memset(self->in, 0, 8 * 4096);
 		memset(reqs, 0, sizeof(reqs));
 		for (i = 0; i < 4; i++) {
 			reqs[i].op = MACHIO_OP_READ_OVERWRITE;
 			reqs[i].device = self->dev;
-			reqs[i].queue = self->queue;
+			reqs[i].queue = queue;
 			reqs[i].reqid = i;
 			reqs[i].recnum = i * 8;
 			reqs[i].count = 4096;
@@ -189,19 +192,21 @@ TEST_F(fault, submit_batch)
 		ret = ioctl(self->mfd, MACHIO_IOC_SUBMIT_BATCH, &a);
 		ret = ret < 0 ? -errno : ret;
 		unused = disarm_nth();
-		if (ret == -ENOMEM)
-			continue;
-		ASSERT_LE(1, ret) TH_LOG("fail-nth %d", n);
-		ASSERT_GE(4, ret);
-		short_batches += ret < 4;
+		if (ret != -ENOMEM) {
+			ASSERT_LE(1, ret) TH_LOG("fail-nth %d", n);
+			ASSERT_GE(4, ret);
+			short_batches += ret < 4;
+		}
 		for (i = 0; i < ret; i++) {
-			ASSERT_EQ(0, mio_wait(self->mfd, self->queue, &res));
+			ASSERT_EQ(0, mio_wait(self->mfd, queue, &res));
 			if (res.qd_code == MACHIO_D_NO_MEMORY)
 				continue;
 			ASSERT_EQ(MACHIO_KERN_SUCCESS, res.qd_code) TH_LOG("fail-nth %d", n);
 			EXPECT_EQ(0, memcmp(self->out + res.qd_reqid * 4096,
 					    self->in + res.qd_reqid * 4096, 4096));
 		}
+		ASSERT_EQ(0, mio_terminate(self->mfd, queue));
+		ASSERT_EQ(0, mio_deallocate(self->mfd, queue));
 	}
 	EXPECT_TRUE(unused);
 	EXPECT_LE(1, short_batches);	/* a later request refused: a prefix */
@@ -280,6 +285,39 @@ TEST_F(fault, queue_create_and_device_open)
 		ASSERT_EQ(0, mio_deallocate(self->mfd, name));
 	}
 	EXPECT_LE(1, refused);
+}
+
+/*
+ * A thread's first Portfolio call, in a fresh space, makes its user's item
+ * table and its task: under each allocation failure it answers NOMEM, and
+ * the next call works.
+ */
+TEST_F(fault, portfolio_task_and_signal)
+{
+	int n, fd, nomem = 0;
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		struct machio_pf_task_info t = {};
+		struct machio_pf_signal a = {};
+
+		fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		arm_nth(n);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PF_ALLOC_SIGNAL, &a));
+		unused = disarm_nth();
+		if (a.result == MACHIO_PF_NOMEM) {
+			nomem++;
+			memset(&a, 0, sizeof(a));
+			ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PF_ALLOC_SIGNAL, &a));
+		}
+		EXPECT_EQ(0x100, a.result) TH_LOG("fault %d", n);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PF_TASK, &t));
+		EXPECT_LT(0, t.result);
+		close(fd);
+	}
+	EXPECT_LE(1, nomem);
 }
 
 /* Ring pages come from the page allocator: let fail-nth reach order 0 too. */

@@ -115,11 +115,11 @@ extern "C" int32 GetSysErr(char* buff, int32 buffsize, Err err) {
         uint32 id = field(err, ERR_IDSHIFT, ERR_IDSIZE);
         uint32 cls = field(err, ERR_CLASHIFT, ERR_CLASSIZE);
         uint32 code = field(err, ERR_ERRSHIFT, ERR_ERRSIZE);
-        int n = std::snprintf(local, sizeof(local), "%c%c%c-%s-%s-%s-", six_to_ascii[obj],
-                              six_to_ascii[(id >> 6) & 0x3f], six_to_ascii[id & 0x3f],
-                              severity_text[field(err, ERR_SEVERESHIFT, ERR_SEVERESIZE)],
-                              environment_text[field(err, ERR_ENVSHIFT, ERR_ENVSIZE)],
-                              class_text[cls]);
+        int n =
+            std::snprintf(local, sizeof(local), "%c%c%c-%s-%s-%s-", six_to_ascii[obj],
+                          six_to_ascii[(id >> 6) & 0x3f], six_to_ascii[id & 0x3f],
+                          severity_text[field(err, ERR_SEVERESHIFT, ERR_SEVERESIZE)],
+                          environment_text[field(err, ERR_ENVSHIFT, ERR_ENVSIZE)], class_text[cls]);
         if (const char* text = code_text(obj, id, cls, code))
             std::snprintf(local + n, sizeof(local) - size_t(n), "%s", text);
         else

@@ -217,6 +217,49 @@ MACHIO_API int32 GetSysErr(char* buff, int32 buffsize, Err err);
 /* GetSysErr into a 128-byte buffer, printed with a newline on stdout. */
 MACHIO_API void PrintfSysErr(Err err);
 
+/* ---- Tasks and signals (task.h) ----
+ *
+ * A Portfolio task is a thread: a thread's first Portfolio call makes its
+ * task item, in the machio space of its process; the item goes away when
+ * the thread exits (or the process does).  Items belong to their user:
+ * another user's processes cannot see them.
+ *
+ * Signals are Portfolio's: 32 bits per task, no counting.  Bits 0-7 are
+ * the system's (SIGF_*: allocated in every task, sent only by the
+ * kernel), bit 31 is illegal, bits 8-30 are the task's to allocate.
+ * SIGF_ABORT is in every wait mask.  A call that cannot reach machio
+ * (no /dev/machio) returns NOSUPPORT. */
+
+#define SIGF_MEMGONE 0x00000001
+#define SIGF_MEMLOW 0x00000002
+#define SIGF_ABORT 0x00000004
+#define SIGF_IODONE 0x00000008
+#define SIGF_DEADTASK 0x00000010
+#define SIGF_ONESHOT 0x00000020
+
+/* The calling thread's task item (Opera: CURRENTTASK->t.n_Item), made on
+ * first use: a machio extension.  NOMEM, or the item table being full
+ * (ER_Kr_ItemTableFull), also come back here. */
+MACHIO_API Item machio_current_task(void);
+/* 0: the lowest free bit of 8-30, as a mask, or 0 if none is free; a
+ * mask: exactly those bits, or 0 if any is taken; ILLEGALSIGNAL for bits
+ * 0-7 or 31.  New bits start clear. */
+MACHIO_API int32 AllocSignal(uint32 sigMask);
+/* 0; ILLEGALSIGNAL for bits 0-7, 31, or bits not allocated. */
+MACHIO_API Err FreeSignal(uint32 sigMask);
+/* The pending bits of sigMask | SIGF_ABORT, cleared; sleeps until one is
+ * (a Linux signal does not end the wait).  ILLEGALSIGNAL for bits not
+ * allocated. */
+MACHIO_API int32 WaitSignal(uint32 sigMask);
+/* Raise sigMask in task (0: the caller).  BADITEM: no such task of this
+ * user; ILLEGALSIGNAL: bit 31, or bits the task has not allocated;
+ * BADPRIV: the system's bits. */
+MACHIO_API Err SendSignal(Item task, uint32 sigMask);
+/* The caller's pending bits, left pending. */
+MACHIO_API uint32 GetCurrentSignals(void);
+#define ClearCurrentSignals(s)                                                                     \
+    ((GetCurrentSignals() & (s)) ? WaitSignal(GetCurrentSignals() & (s)) : 0)
+
 #ifdef __cplusplus
 }
 #endif

@@ -38,6 +38,7 @@
 #define MACHIO_FEAT_FIXED_BUFFERS	(1ULL << 8)	/* registered buffers, *_FIXED */
 #define MACHIO_FEAT_POLLED		(1ULL << 9)	/* MACHIO_QUEUE_POLLED */
 #define MACHIO_FEAT_DISPATCH		(1ULL << 10)	/* DEVICE_LIMIT, request priority */
+#define MACHIO_FEAT_PF_SIGNALS		(1ULL << 11)	/* Portfolio tasks and signals */
 
 /* Mach port names: index << 8 | generation; never 0 nor ~0. */
 #define MACHIO_PORT_NULL	0U
@@ -357,5 +358,52 @@ struct machio_queue_reap {
 #define MACHIO_IOC_QUEUE_REAP		_IOW(MACHIO_IOC_MAGIC, 0x0a, struct machio_queue_reap)
 #define MACHIO_IOC_BUFFER_REGISTER	_IOWR(MACHIO_IOC_MAGIC, 0x0b, struct machio_buffer_register)
 #define MACHIO_IOC_DEVICE_LIMIT		_IOWR(MACHIO_IOC_MAGIC, 0x0c, struct machio_device_limit)
+
+/*
+ * 3DO Portfolio (Opera).  Items live in one table per user: a process of
+ * another user can neither find nor use them.  A Portfolio task is a
+ * thread: its first Portfolio call makes its task item.  A call's own
+ * outcome is a Portfolio Err in @result (negative: Opera's error code,
+ * MACHIO_PF_KERR() below); the ioctl fails only for what Portfolio has
+ * no word for (EFAULT, EINVAL for nonzero reserved fields, EINTR).
+ */
+#define MACHIO_PF_KERR(cls, code)	((__s32)(0xd57b9000u | ((cls) << 8) | (code)))
+#define MACHIO_PF_BADITEM		MACHIO_PF_KERR(0, 1)
+#define MACHIO_PF_BADPRIV		MACHIO_PF_KERR(0, 4)
+#define MACHIO_PF_NOMEM			MACHIO_PF_KERR(0, 6)
+#define MACHIO_PF_ITEMTABLEFULL		MACHIO_PF_KERR(1, 6)
+#define MACHIO_PF_ILLEGALSIGNAL		MACHIO_PF_KERR(1, 22)
+
+/* MACHIO_IOC_PF_TASK: the calling thread's task item, or its end. */
+struct machio_pf_task_info {
+	__s32 result;		/* out: the task item, or an Err */
+	__u32 flags;		/* in: MACHIO_PF_TASK_EXIT */
+	__u64 reserved[2];	/* must be zero */
+};
+
+#define MACHIO_PF_TASK_EXIT	(1U << 0)	/* the thread is done with Portfolio */
+
+/*
+ * AllocSignal, FreeSignal, WaitSignal, SendSignal, GetCurrentSignals:
+ * one argument for the five.
+ */
+struct machio_pf_signal {
+	__s32 task;		/* in, SendSignal: the task item; 0 for the caller */
+	__u32 mask;		/* in: the signal mask */
+	__s32 result;		/* out: a mask, 0, or an Err */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/* Portfolio's system signals (bits 0-7; bit 31 is illegal). */
+#define MACHIO_PF_SIGF_ABORT	0x04
+#define MACHIO_PF_SIGF_IODONE	0x08
+
+#define MACHIO_IOC_PF_TASK		_IOWR(MACHIO_IOC_MAGIC, 0x10, struct machio_pf_task_info)
+#define MACHIO_IOC_PF_ALLOC_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x11, struct machio_pf_signal)
+#define MACHIO_IOC_PF_FREE_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x12, struct machio_pf_signal)
+#define MACHIO_IOC_PF_WAIT_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x13, struct machio_pf_signal)
+#define MACHIO_IOC_PF_SEND_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x14, struct machio_pf_signal)
+#define MACHIO_IOC_PF_GET_SIGNALS	_IOWR(MACHIO_IOC_MAGIC, 0x15, struct machio_pf_signal)
 
 #endif /* _UAPI_LINUX_MACHIO_H */

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Portfolio items: one table per user.
+ *
+ * Portfolio names every kernel object -- task, message port, message,
+ * I/O request, device -- by a 32-bit item number, valid system-wide.
+ * machio keeps one such world per user (kuid), shared by every space
+ * that user opens, so that a process finds and reaches another's message
+ * port by name, while a process of another user can neither find nor use
+ * it: its items are in another table.
+ *
+ * Item numbers have Opera's layout: the table index in bits 0-11 (never
+ * below 16), a generation in bits 16-30, bit 31 clear.  A freed slot's
+ * generation advances, so a stale number is BADITEM.  A table holds at
+ * most 4096 items (Opera's MAX_ITEMS), charged to the memory cgroup of
+ * the process that first used Portfolio as that user.
+ */
+#include <linux/hashtable.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include "machio.h"
+
+#define MACHIO_PF_MAX_ITEMS	4096	/* bits 0-11 */
+#define MACHIO_PF_MIN_ITEM	16	/* Opera never hands out a lower index */
+#define MACHIO_PF_GEN_SHIFT	16
+#define MACHIO_PF_GEN_MASK	0x7fff	/* bits 16-30 */
+
+struct machio_pf_slot {
+	struct machio_pf_item *item;	/* NULL: free */
+	u32 next_free;			/* free-list link (an index; 0: end) */
+	u16 gen;
+};
+
+static DEFINE_HASHTABLE(machio_pf_worlds, 4);
+static DEFINE_MUTEX(machio_pf_worlds_lock);
+
+/* The world of @uid, made on first use.  Process context. */
+struct machio_pf_world *machio_pf_world_get(kuid_t uid)
+{
+	struct machio_pf_world *w;
+	u32 i;
+
+	mutex_lock(&machio_pf_worlds_lock);
+	hash_for_each_possible(machio_pf_worlds, w, hnode, __kuid_val(uid)) {
+		if (uid_eq(w->uid, uid)) {
+			refcount_inc(&w->ref);
+			goto out;
+		}
+	}
+	w = kzalloc(sizeof(*w), MACHIO_GFP);
+	if (!w)
+		goto out;
+	w->slots = kvcalloc(MACHIO_PF_MAX_ITEMS, sizeof(*w->slots), MACHIO_GFP);
+	if (!w->slots) {
+		kfree(w);
+		w = NULL;
+		goto out;
+	}
+	w->uid = uid;
+	refcount_set(&w->ref, 1);
+	spin_lock_init(&w->lock);
+	/* Free list in index order, so the first item is number 0x10010. */
+	for (i = MACHIO_PF_MIN_ITEM; i < MACHIO_PF_MAX_ITEMS; i++) {
+		w->slots[i].gen = 1;
+		w->slots[i].next_free = i + 1 < MACHIO_PF_MAX_ITEMS ? i + 1 : 0;
+	}
+	w->free_head = MACHIO_PF_MIN_ITEM;
+	hash_add(machio_pf_worlds, &w->hnode, __kuid_val(uid));
+out:
+	mutex_unlock(&machio_pf_worlds_lock);
+	return w;
+}
+
+/* Process context: the last reference frees the table. */
+void machio_pf_world_put(struct machio_pf_world *w)
+{
+	if (!refcount_dec_and_mutex_lock(&w->ref, &machio_pf_worlds_lock))
+		return;
+	hash_del(&w->hnode);
+	mutex_unlock(&machio_pf_worlds_lock);
+	WARN_ON_ONCE(w->nr_used);
+	kvfree(w->slots);
+	kfree(w);
+}
+
+void machio_pf_item_init(struct machio_pf_item *item, u8 type, u8 pri,
+			 void (*free)(struct machio_pf_item *item))
+{
+	kref_init(&item->ref);
+	item->type = type;
+	item->pri = pri;
+	item->free = free;
+}
+
+/*
+ * Give @item a number in @w; the table holds the reference @item was
+ * made with.  0, or ITEMTABLEFULL.
+ */
+s32 machio_pf_item_insert(struct machio_pf_world *w, struct machio_pf_item *item)
+{
+	struct machio_pf_slot *slot;
+	u32 index;
+
+	spin_lock(&w->lock);
+	index = w->free_head;
+	if (!index) {
+		spin_unlock(&w->lock);
+		return MACHIO_PF_ITEMTABLEFULL;
+	}
+	slot = &w->slots[index];
+	w->free_head = slot->next_free;
+	w->nr_used++;
+	slot->item = item;
+	item->number = (s32)((u32)slot->gen << MACHIO_PF_GEN_SHIFT | index);
+	item->world = w;
+	refcount_inc(&w->ref);
+	spin_unlock(&w->lock);
+	return 0;
+}
+
+/*
+ * The item numbered @number, of node type @type (0: any), with a
+ * reference; NULL if there is none: a stale number, a deleted item, an
+ * item of another type.
+ */
+struct machio_pf_item *machio_pf_item_get(struct machio_pf_world *w, s32 number, u8 type)
+{
+	struct machio_pf_item *item = NULL;
+	u32 index = (u32)number & (MACHIO_PF_MAX_ITEMS - 1);
+
+	if (number <= 0 || index < MACHIO_PF_MIN_ITEM)
+		return NULL;
+	spin_lock(&w->lock);
+	item = w->slots[index].item;
+	if (item && item->number == number && (!type || item->type == type))
+		kref_get(&item->ref);
+	else
+		item = NULL;
+	spin_unlock(&w->lock);
+	return item;
+}
+
+static void machio_pf_item_release(struct kref *ref)
+{
+	struct machio_pf_item *item = container_of(ref, struct machio_pf_item, ref);
+	struct machio_pf_world *w = item->world;
+
+	item->free(item);
+	if (w)
+		machio_pf_world_put(w);
+}
+
+/* Process context: the last reference frees the item. */
+void machio_pf_item_put(struct machio_pf_item *item)
+{
+	kref_put(&item->ref, machio_pf_item_release);
+}
+
+/*
+ * Take @item's number away: from now on it is BADITEM, and its slot's
+ * next item gets a new generation.  Drops the table's reference.
+ */
+void machio_pf_item_remove(struct machio_pf_item *item)
+{
+	struct machio_pf_world *w = item->world;
+	struct machio_pf_slot *slot;
+	u32 index;
+
+	spin_lock(&w->lock);
+	index = (u32)item->number & (MACHIO_PF_MAX_ITEMS - 1);
+	slot = &w->slots[index];
+	if (WARN_ON_ONCE(slot->item != item)) {
+		spin_unlock(&w->lock);
+		return;
+	}
+	slot->item = NULL;
+	slot->gen = slot->gen == MACHIO_PF_GEN_MASK ? 1 : slot->gen + 1;
+	slot->next_free = w->free_head;
+	w->free_head = index;
+	w->nr_used--;
+	item->number = 0;
+	spin_unlock(&w->lock);
+	machio_pf_item_put(item);
+}
