@@ -54,6 +54,15 @@ static inline void machio_vm_flags_set(struct vm_area_struct *vma, vm_flags_t fl
 #endif
 }
 
+static inline void machio_vm_flags_clear(struct vm_area_struct *vma, vm_flags_t flags)
+{
+#ifdef MACHIO_HAVE_VM_FLAGS_SET
+	vm_flags_clear(vma, flags);
+#else
+	vma->vm_flags &= ~flags;
+#endif
+}
+
 /* Does @bdev's queue take polled I/O?  A queue limit from 6.11 (probed). */
 static inline bool machio_bdev_can_poll(struct block_device *bdev)
 {

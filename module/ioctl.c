@@ -340,18 +340,20 @@ static int machio_pf_do_wait(struct machio_space *space, struct machio_pf_task *
 static int machio_pf_do_send(struct machio_space *space, struct machio_pf_task *self,
 			     struct machio_pf_signal *a)
 {
-	struct machio_pf_task *target = self;
+	struct machio_pf_task *target;
 
-	if (a->task) {
-		target = machio_pf_task_get(space, a->task);
-		if (!target) {
-			a->result = MACHIO_PF_BADITEM;
-			return 0;
-		}
+	if (!a->task) {
+		a->result = machio_pf_send_signal(self, a->mask);
+		return 0;
+	}
+	/* Its own reference, even when the item named is the caller's. */
+	target = machio_pf_task_get(space, a->task);
+	if (!target) {
+		a->result = MACHIO_PF_BADITEM;
+		return 0;
 	}
 	a->result = machio_pf_send_signal(target, a->mask);
-	if (target != self)
-		machio_pf_task_put(target);
+	machio_pf_task_put(target);
 	return 0;
 }
 

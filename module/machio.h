@@ -28,6 +28,7 @@ struct bio_set;
 struct eventfd_ctx;
 struct file;
 struct page;
+struct vm_area_struct;
 
 #define MACHIO_NAME_GEN_BITS	8
 #define MACHIO_NAME_GEN_MASK	((1U << MACHIO_NAME_GEN_BITS) - 1)
@@ -75,12 +76,15 @@ struct machio_pf_world {
 	struct machio_pf_slot *slots;
 	u32 free_head;			/* an index; 0: full */
 	u32 nr_used;
+	struct page **view;		/* pf_view.c */
 };
 
 struct machio_pf_item {
 	struct kref ref;		/* the table's, and users' */
 	struct machio_pf_world *world;	/* counted, once inserted */
 	s32 number;			/* 0 once removed */
+	s32 owner;			/* the owning task's item */
+	s32 view_size;			/* its Opera structure's size: n_Size */
 	u8 type;			/* Opera's node type */
 	u8 pri;
 	void (*free)(struct machio_pf_item *item);
@@ -437,12 +441,21 @@ struct machio_pf_world *machio_pf_world_get(kuid_t uid);
 void machio_pf_world_put(struct machio_pf_world *w);
 void machio_pf_item_init(struct machio_pf_item *item, u8 type, u8 pri,
 			 void (*free)(struct machio_pf_item *item));
-s32 machio_pf_item_insert(struct machio_pf_world *w, struct machio_pf_item *item);
+s32 machio_pf_item_insert(struct machio_pf_world *w, struct machio_pf_item *item, s32 owner);
 struct machio_pf_item *machio_pf_item_get(struct machio_pf_world *w, s32 number, u8 type);
 void machio_pf_item_put(struct machio_pf_item *item);
 void machio_pf_item_remove(struct machio_pf_item *item);
 
+/* pf_view.c */
+int machio_pf_view_init(struct machio_pf_world *w);
+void machio_pf_view_destroy(struct machio_pf_world *w);
+void *machio_pf_view_slot(struct machio_pf_world *w, u32 index);
+void machio_pf_view_publish(struct machio_pf_item *item, u32 index);
+void machio_pf_view_retract(struct machio_pf_world *w, u32 index);
+int machio_pf_view_mmap(struct machio_space *space, struct vm_area_struct *vma);
+
 /* pf_task.c */
+int machio_pf_space_world(struct machio_space *space);
 void machio_pf_space_init(struct machio_pf_space *pf);
 void machio_pf_space_release(struct machio_space *space);
 s32 machio_pf_current(struct machio_space *space, struct machio_pf_task **task);

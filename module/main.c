@@ -129,10 +129,17 @@ static int machio_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* The only mapping: the view of the user's Portfolio items (pf_view.c). */
+static int machio_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	return machio_pf_view_mmap(file->private_data, vma);
+}
+
 static const struct file_operations machio_fops = {
 	.owner = THIS_MODULE,
 	.open = machio_open,
 	.release = machio_release,
+	.mmap = machio_mmap,
 	.unlocked_ioctl = machio_ioctl,
 	.llseek = noop_llseek,
 };

@@ -11,17 +11,19 @@
  *
  * Item numbers have Opera's layout: the table index in bits 0-11 (never
  * below 16), a generation in bits 16-30, bit 31 clear.  A freed slot's
- * generation advances, so a stale number is BADITEM.  A table holds at
+ * generation advances, so a stale number is BADITEM; a new world starts
+ * at a generation the previous one did not, so numbers from a world that
+ * went away (its user's last item deleted) or from another user's world
+ * are stale too, for the next 32767 worlds.  A table holds at
  * most 4096 items (Opera's MAX_ITEMS), charged to the memory cgroup of
- * the process that first used Portfolio as that user.
+ * the process that first used Portfolio as that user, with the view of
+ * its items that LookupItem reads (pf_view.c).
  */
 #include <linux/hashtable.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include "machio.h"
 
-#define MACHIO_PF_MAX_ITEMS	4096	/* bits 0-11 */
-#define MACHIO_PF_MIN_ITEM	16	/* Opera never hands out a lower index */
 #define MACHIO_PF_GEN_SHIFT	16
 #define MACHIO_PF_GEN_MASK	0x7fff	/* bits 16-30 */
 
@@ -33,12 +35,18 @@ struct machio_pf_slot {
 
 static DEFINE_HASHTABLE(machio_pf_worlds, 4);
 static DEFINE_MUTEX(machio_pf_worlds_lock);
+/*
+ * Worlds made so far: a new world's generations start where the last
+ * one's did not, so that neither a number of a world gone and made again
+ * nor one of another user's world is likely to be valid in it.
+ */
+static u32 machio_pf_worlds_made;
 
 /* The world of @uid, made on first use.  Process context. */
 struct machio_pf_world *machio_pf_world_get(kuid_t uid)
 {
 	struct machio_pf_world *w;
-	u32 i;
+	u32 i, gen;
 
 	mutex_lock(&machio_pf_worlds_lock);
 	hash_for_each_possible(machio_pf_worlds, w, hnode, __kuid_val(uid)) {
@@ -51,7 +59,8 @@ struct machio_pf_world *machio_pf_world_get(kuid_t uid)
 	if (!w)
 		goto out;
 	w->slots = kvcalloc(MACHIO_PF_MAX_ITEMS, sizeof(*w->slots), MACHIO_GFP);
-	if (!w->slots) {
+	if (!w->slots || machio_pf_view_init(w)) {
+		kvfree(w->slots);
 		kfree(w);
 		w = NULL;
 		goto out;
@@ -59,9 +68,10 @@ struct machio_pf_world *machio_pf_world_get(kuid_t uid)
 	w->uid = uid;
 	refcount_set(&w->ref, 1);
 	spin_lock_init(&w->lock);
-	/* Free list in index order, so the first item is number 0x10010. */
+	/* Free list in index order; every slot starts at the world's generation. */
+	gen = machio_pf_worlds_made++ % MACHIO_PF_GEN_MASK + 1;
 	for (i = MACHIO_PF_MIN_ITEM; i < MACHIO_PF_MAX_ITEMS; i++) {
-		w->slots[i].gen = 1;
+		w->slots[i].gen = gen;
 		w->slots[i].next_free = i + 1 < MACHIO_PF_MAX_ITEMS ? i + 1 : 0;
 	}
 	w->free_head = MACHIO_PF_MIN_ITEM;
@@ -79,6 +89,7 @@ void machio_pf_world_put(struct machio_pf_world *w)
 	hash_del(&w->hnode);
 	mutex_unlock(&machio_pf_worlds_lock);
 	WARN_ON_ONCE(w->nr_used);
+	machio_pf_view_destroy(w);
 	kvfree(w->slots);
 	kfree(w);
 }
@@ -93,10 +104,11 @@ void machio_pf_item_init(struct machio_pf_item *item, u8 type, u8 pri,
 }
 
 /*
- * Give @item a number in @w; the table holds the reference @item was
- * made with.  0, or ITEMTABLEFULL.
+ * Give @item a number in @w, owned by the task item @owner (0: @item is
+ * a task, its own owner), and show it in the view; the table holds the
+ * reference @item was made with.  0, or ITEMTABLEFULL.
  */
-s32 machio_pf_item_insert(struct machio_pf_world *w, struct machio_pf_item *item)
+s32 machio_pf_item_insert(struct machio_pf_world *w, struct machio_pf_item *item, s32 owner)
 {
 	struct machio_pf_slot *slot;
 	u32 index;
@@ -112,8 +124,10 @@ s32 machio_pf_item_insert(struct machio_pf_world *w, struct machio_pf_item *item
 	w->nr_used++;
 	slot->item = item;
 	item->number = (s32)((u32)slot->gen << MACHIO_PF_GEN_SHIFT | index);
+	item->owner = owner ? owner : item->number;
 	item->world = w;
 	refcount_inc(&w->ref);
+	machio_pf_view_publish(item, index);
 	spin_unlock(&w->lock);
 	return 0;
 }
@@ -174,6 +188,7 @@ void machio_pf_item_remove(struct machio_pf_item *item)
 		return;
 	}
 	slot->item = NULL;
+	machio_pf_view_retract(w, index);
 	slot->gen = slot->gen == MACHIO_PF_GEN_MASK ? 1 : slot->gen + 1;
 	slot->next_free = w->free_head;
 	w->free_head = index;

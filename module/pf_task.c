@@ -22,9 +22,6 @@
 #include <linux/slab.h>
 #include "machio.h"
 
-/* Opera's kernel node types (kernelnodes.h). */
-#define MACHIO_PF_TASKNODE	5
-
 /* Bits 0-7 are the system's: allocated in every task, from the start. */
 #define MACHIO_PF_SIGS_SYSTEM	0xffU
 
@@ -85,6 +82,27 @@ static struct machio_pf_task *machio_pf_task_find(struct machio_pf_space *pf, st
  * The calling thread's task, made if it has none, with a reference for
  * the caller (machio_pf_item_put).  0, NOMEM or ITEMTABLEFULL.
  */
+/* The space's user's world, got on first use.  Under pf->lock. */
+static int machio_pf_space_world_locked(struct machio_space *space)
+{
+	struct machio_pf_space *pf = &space->pf;
+
+	if (!pf->world)
+		pf->world = machio_pf_world_get(space->uid);
+	return pf->world ? 0 : -ENOMEM;
+}
+
+/* Make sure @space has its world (for the view's mmap).  0 or -ENOMEM. */
+int machio_pf_space_world(struct machio_space *space)
+{
+	int ret;
+
+	mutex_lock(&space->pf.lock);
+	ret = machio_pf_space_world_locked(space);
+	mutex_unlock(&space->pf.lock);
+	return ret;
+}
+
 s32 machio_pf_current(struct machio_space *space, struct machio_pf_task **task)
 {
 	struct machio_pf_space *pf = &space->pf;
@@ -93,12 +111,9 @@ s32 machio_pf_current(struct machio_space *space, struct machio_pf_task **task)
 	s32 err = 0;
 
 	mutex_lock(&pf->lock);
-	if (!pf->world) {
-		pf->world = machio_pf_world_get(space->uid);
-		if (!pf->world) {
-			err = MACHIO_PF_NOMEM;
-			goto out;
-		}
+	if (machio_pf_space_world_locked(space)) {
+		err = MACHIO_PF_NOMEM;
+		goto out;
 	}
 	t = machio_pf_task_find(pf, pid);
 	if (t) {
@@ -117,7 +132,8 @@ s32 machio_pf_current(struct machio_space *space, struct machio_pf_task **task)
 	spin_lock_init(&t->lock);
 	init_waitqueue_head(&t->wait);
 	t->sig_alloc = MACHIO_PF_SIGS_SYSTEM;
-	err = machio_pf_item_insert(pf->world, &t->item);
+	t->item.view_size = sizeof(struct machio_pf_node);
+	err = machio_pf_item_insert(pf->world, &t->item, 0);
 	if (err) {
 		machio_pf_item_put(&t->item);
 		goto out;

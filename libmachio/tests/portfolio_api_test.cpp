@@ -49,6 +49,28 @@ TEST(PortfolioSignals, TaskItemsAndSignalsBetweenThreads) {
     EXPECT_EQ(AllocSignal(SIGF_ABORT), ILLEGALSIGNAL);
 }
 
+TEST(PortfolioItems, LookupItemShowsTheTaskUntilItEnds) {
+    MACHIO_SKIP_WITHOUT_MODULE();
+    Item me = machio_current_task();
+    ASSERT_GT(me, 0);
+    auto* n = static_cast<const ItemNode*>(LookupItem(me));
+    ASSERT_NE(n, nullptr);
+    EXPECT_EQ(n->n_Item, me);
+    EXPECT_EQ(n->n_Type, TASKNODE);
+    EXPECT_EQ(n->n_Owner, me);
+    EXPECT_EQ(CheckItem(me, KERNELNODE, TASKNODE), n);
+    EXPECT_EQ(CheckItem(me, KERNELNODE, IOREQNODE), nullptr);
+    EXPECT_EQ(LookupItem(me + 0x10000), nullptr); // another generation
+    EXPECT_EQ(LookupItem(0), nullptr);
+    EXPECT_EQ(LookupItem(-1), nullptr);
+    EXPECT_EQ(LookupItem(5), nullptr); // below index 16
+
+    std::atomic<Item> peer{0};
+    std::thread([&] { peer = machio_current_task(); }).join();
+    ASSERT_GT(peer.load(), 0);
+    EXPECT_EQ(LookupItem(peer), nullptr); // its thread is gone
+}
+
 // The uapi's codes are Portfolio's.
 TEST(PortfolioSignals, KernelCodesAreOperas) {
     EXPECT_EQ(MACHIO_PF_BADITEM, BADITEM);

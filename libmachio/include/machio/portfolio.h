@@ -41,6 +41,65 @@ typedef unsigned char uchar;
 typedef int32 Item; /* >= 0: an item number; < 0: an Err */
 typedef int32 Err;  /* >= 0: success; < 0: an error code */
 
+/* ---- Items (nodes.h, item.h, kernelnodes.h) ---- */
+
+typedef void* TagData;
+typedef struct TagArg {
+    uint32 ta_Tag;
+    TagData ta_Arg;
+} TagArg;
+#define TAG_END 0
+#define TAG_JUMP 254
+#define TAG_NOP 255
+
+#define MKNODEID(a, b) ((int32)(((a) << 8) | (b)))
+#define MkNodeID(a, b) MKNODEID(a, b)
+#define SUBSYSPART(n) ((uint32)(((n) >> 8) & 0xfff))
+#define NODEPART(n) ((uint8)((n)&0xff))
+
+/* The kernel's node types (n_SubsysType KERNELNODE, then n_Type). */
+#define KERNELNODE 1
+#define FOLIONODE 4
+#define TASKNODE 5
+#define FIRQNODE 6
+#define SEMA4NODE 7
+#define MESSAGENODE 9
+#define MSGPORTNODE 10
+#define DRIVERNODE 13
+#define IOREQNODE 14
+#define DEVICENODE 15
+#define TIMERNODE 16
+#define ERRORTEXTNODE 17
+
+/* Opera's ItemNode.  What LookupItem returns starts with one: read it, never
+ * write it.  n_Next, n_Prev and n_Name are null (the module keeps lists and
+ * names to itself). */
+typedef struct ItemNode {
+    struct ItemNode* n_Next;
+    struct ItemNode* n_Prev;
+    uint8 n_SubsysType;
+    uint8 n_Type;
+    uint8 n_Priority;
+    uint8 n_Flags;
+    int32 n_Size;
+    char* n_Name;
+    uint8 n_Version;
+    uint8 n_Revision;
+    uint8 n_FolioFlags;
+    uint8 n_ItemFlags;
+    Item n_Item;
+    Item n_Owner;
+    void* n_ReservedP;
+} ItemNode;
+
+/* The item numbered i, as a read-only structure the module keeps current,
+ * or NULL for no such item (a stale number included).  No system call
+ * after the first, which maps the view.  Only the caller's user's items:
+ * another user's do not exist here. */
+MACHIO_API void* LookupItem(Item i);
+/* LookupItem, and NULL unless its n_SubsysType is ftype and n_Type ntype. */
+MACHIO_API void* CheckItem(Item i, uint8 ftype, uint8 ntype);
+
 /* ---- Error codes (operror.h) ----
  *
  * An Err is negative: bit 31 set, then the object type (bits 25-30), the

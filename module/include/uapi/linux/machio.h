@@ -374,6 +374,45 @@ struct machio_queue_reap {
 #define MACHIO_PF_ITEMTABLEFULL		MACHIO_PF_KERR(1, 6)
 #define MACHIO_PF_ILLEGALSIGNAL		MACHIO_PF_KERR(1, 22)
 
+/* Item numbers: the index in bits 0-11 (from 16), a generation in 16-30. */
+#define MACHIO_PF_MAX_ITEMS	4096
+#define MACHIO_PF_MIN_ITEM	16
+
+/* Opera's node types (kernelnodes.h): n_SubsysType, then n_Type. */
+#define MACHIO_PF_KERNELNODE	1
+#define MACHIO_PF_TASKNODE	5
+
+/*
+ * The item view, for LookupItem: mmap of /dev/machio at offset 0,
+ * read-only and shared, MACHIO_PF_VIEW_SIZE bytes, one slot per item
+ * index.  A slot whose n_Item equals an item number shows that item: an
+ * Opera structure beginning with its ItemNode, pointers 64-bit and 0.
+ * n_Item is written last when an item is made and cleared first when it
+ * is deleted: read it with acquire, and again after reading the rest.
+ */
+#define MACHIO_PF_VIEW_SLOT	256
+#define MACHIO_PF_VIEW_SIZE	(MACHIO_PF_MAX_ITEMS * MACHIO_PF_VIEW_SLOT)
+
+/* Opera's ItemNode (nodes.h), as an LP64 program lays it out. */
+struct machio_pf_node {
+	__u64 n_Next;		/* 0 */
+	__u64 n_Prev;		/* 0 */
+	__u8 n_SubsysType;	/* MACHIO_PF_KERNELNODE */
+	__u8 n_Type;		/* MACHIO_PF_*NODE */
+	__u8 n_Priority;
+	__u8 n_Flags;
+	__s32 n_Size;		/* bytes of the item's structure */
+	__u64 n_Name;		/* 0: names are the module's */
+	__u8 n_Version;
+	__u8 n_Revision;
+	__u8 n_FolioFlags;
+	__u8 n_ItemFlags;
+	__s32 n_Item;		/* the item's number */
+	__s32 n_Owner;		/* the owning task's item */
+	__u32 n_pad;
+	__u64 n_ReservedP;
+};
+
 /* MACHIO_IOC_PF_TASK: the calling thread's task item, or its end. */
 struct machio_pf_task_info {
 	__s32 result;		/* out: the task item, or an Err */
