@@ -26,7 +26,6 @@
 #define MACHIO_PF_VIEW_PAGES		(MACHIO_PF_VIEW_SIZE / PAGE_SIZE)
 
 static_assert(sizeof(struct machio_pf_node) == 56);
-static_assert(MACHIO_PF_VIEW_SIZE == MACHIO_PF_MAX_ITEMS * MACHIO_PF_VIEW_SLOT);
 
 int machio_pf_view_init(struct machio_pf_world *w)
 {
@@ -76,6 +75,7 @@ void machio_pf_view_publish(struct machio_pf_item *item, u32 index)
 	node->n_Priority = item->pri;
 	node->n_Size = item->view_size;
 	node->n_Owner = item->owner;
+	/* Pairs with LookupItem's acquire load: the fields before the number. */
 	smp_store_release(&node->n_Item, item->number);
 }
 
@@ -85,6 +85,7 @@ void machio_pf_view_retract(struct machio_pf_world *w, u32 index)
 	struct machio_pf_node *node = machio_pf_view_slot(w, index);
 
 	WRITE_ONCE(node->n_Item, 0);
+	/* The number is gone before the fields a reader re-checks it after. */
 	smp_wmb();
 	memset((u8 *)node + sizeof(*node), 0, MACHIO_PF_VIEW_SLOT - sizeof(*node));
 }
