@@ -112,6 +112,9 @@ result meter::finish(std::span<tally> tallies, first_error& err) const {
         r.ops += t.ops;
         r.syscalls += t.syscalls;
         r.lat.merge(t.lat);
+        r.by_class.resize(std::max(r.by_class.size(), t.by_class.size()));
+        for (size_t c = 0; c < t.by_class.size(); c++)
+            r.by_class[c].merge(t.by_class[c]);
         last = std::max(last, t.last);
     }
     r.wall_ns = last - t0_;

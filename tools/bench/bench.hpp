@@ -185,6 +185,17 @@ constexpr unsigned char poison = 0x5a;
 void fill_pattern(char* buf, uint32_t len, uint64_t off, uint64_t seed);
 std::string check_pattern(const char* buf, uint32_t len, uint64_t off, uint64_t seed);
 
+// --priority: a run's slots in two classes, the even ones "high" (0) and
+// the odd ones "low" (1), each class with a priority of the engine's own
+// kind (a machio request's priority, an io_uring SQE's ioprio); latency is
+// kept per class as well (tally::by_class).  The machio-batch family's and
+// io_uring's loops honour it; every other run has none.
+struct priority_classes {
+    static constexpr unsigned count = 2;
+    static constexpr unsigned of(uint32_t slot) { return slot % count; }
+    uint32_t value[count];
+};
+
 // One run of one engine.
 struct job {
     std::string device;
@@ -200,6 +211,12 @@ struct job {
     // thread (engine::multi_queue); the other engines run 1 and 1.
     unsigned threads = 1;
     unsigned queues = 1;
+    const priority_classes* classes = nullptr; // --priority; else none
+
+    // The priority of slot @s's requests: its class's, 0 without classes.
+    uint32_t slot_priority(uint32_t s) const {
+        return classes ? classes->value[priority_classes::of(s)] : 0;
+    }
 
     // Before a submit: the pattern a write carries, or the poison a read
     // must overwrite.
@@ -226,6 +243,7 @@ struct result {
     uint64_t ops = 0;
     uint64_t syscalls = 0; // the engine's own system calls for I/O, counted by it
     histogram lat;
+    std::vector<histogram> by_class; // with job::classes: latency per class
     int64_t wall_ns = 0;
     int64_t cpu_ns = 0;
     std::string error;   // the first one; empty if none
@@ -237,7 +255,16 @@ struct tally {
     uint64_t ops = 0;
     uint64_t syscalls = 0;
     histogram lat;
-    int64_t last = 0; // time of its last reap
+    std::vector<histogram> by_class; // with job::classes (run_threads sizes it)
+    int64_t last = 0;                // time of its last reap
+
+    // One op of slot @s done in @ns.
+    void done(const job& j, uint32_t s, int64_t ns) {
+        lat.add(ns);
+        ops++;
+        if (j.classes)
+            by_class[priority_classes::of(s)].add(ns);
+    }
 };
 
 // The first error of a run, from any thread; it also ends the run.
@@ -308,6 +335,9 @@ template <class Loop> result run_threads(const job& j, Loop loop) {
     const unsigned n = std::max(1u, j.threads);
     const uint32_t qd = std::max<uint32_t>(1, j.qd / n);
     std::vector<tally> tallies(n);
+    if (j.classes)
+        for (tally& t : tallies)
+            t.by_class.resize(priority_classes::count);
     first_error err(*j.src);
     meter m(*j.src);
     if (n == 1) {

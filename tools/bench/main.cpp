@@ -10,14 +10,15 @@
 // --verify each engine first writes a pattern, which is read back with plain
 // pread and with the engine itself, so the figures cannot come from a path
 // that does not move the data.  --scaling replaces the tables by one table
-// of IOPS and CPU per op by queue depth, threads and queues.
+// of IOPS and CPU per op by queue depth, threads and queues; --priority by
+// one of the latency of high- and low-priority requests in flight together.
 //
 // A benchmark prints figures, never a verdict: the exit status is non-zero
 // only for errors (bad options, failed I/O, a failed --verify).
 //
-// This file is the driver: options, the device, --verify, --scaling and the
-// report.  The engines are engines/*.cpp behind engine.hpp; what they share
-// with the driver is bench.hpp.
+// This file is the driver: options, the device, --verify, --scaling,
+// --priority and the report.  The engines are engines/*.cpp behind
+// engine.hpp; what they share with the driver is bench.hpp.
 #include "bench.hpp"
 #include "engine.hpp"
 
@@ -31,6 +32,8 @@
 #include <fmt/core.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <machio/mach.h>
 
 #include <algorithm>
 #include <cctype>
@@ -73,6 +76,8 @@ struct options {
     bool allow_write = false;
     bool json = false;
     bool scaling = false;
+    bool priority = false;
+    unsigned priority_limit = 4; // --priority: machio's in-progress limit
 };
 
 // --scaling: its rows (QD 32 also for the ratio under the table), its
@@ -87,6 +92,41 @@ constexpr scaling_config scaling_configs[] = {{1, 1}, {2, 1}, {1, 16}, {1, 256}}
 
 std::vector<const engine*> scaling_engines() {
     return {find_engine("machio-ring"), find_engine("io_uring")};
+}
+
+// The block layer's I/O priorities, as <linux/ioprio.h> makes them (which
+// C++ cannot include: the header's ioprio_value() names a parameter
+// "class"): the class in the bits from 13 up, the level (0 highest) below.
+enum class ioprio_class : uint32_t { rt = 1, be = 2, idle = 3 };
+constexpr unsigned ioprio_class_shift = 13;
+
+constexpr uint32_t ioprio_value(ioprio_class c, uint32_t level) {
+    return uint32_t(c) << ioprio_class_shift | level;
+}
+
+// --priority: its runs, each of one engine with the slots in two classes
+// (even slots high, odd ones low), and for machio the disk's in-progress
+// limit during the run (0: none).
+struct priority_run {
+    const engine* e;
+    priority_classes classes; // machio request priorities, or io_uring ioprios
+    bool machio;              // the classes are machio priorities
+    unsigned limit;
+};
+
+std::vector<priority_run> priority_runs(const options& o) {
+    const engine* ring = find_engine("machio-ring");
+    const engine* uring = find_engine("io_uring");
+    const priority_classes machio_classes = {{200, 0}};
+    return {
+        {ring, machio_classes, true, o.priority_limit},
+        {ring, machio_classes, true, 0},
+        {uring, {{ioprio_value(ioprio_class::be, 0), ioprio_value(ioprio_class::be, 7)}}, false, 0},
+        {uring,
+         {{ioprio_value(ioprio_class::rt, 0), ioprio_value(ioprio_class::idle, 0)}},
+         false,
+         0},
+    };
 }
 
 const char usage_text[] = R"(usage: machio-bench [options]
@@ -127,6 +167,18 @@ table per workload; exits non-zero only on errors.
                            and 1 of 256, and of io_uring with 1 and 2 threads
                            (a ring each); -w/-b give the workload (default
                            randread 4k), -t/-n/--warmup each run
+      --priority           instead of the tables: p50/p99 latency of high- and
+                           low-priority requests (even and odd slots) in
+                           flight together: machio-ring with priorities 200
+                           and 0 under the disk's in-progress limit (set with
+                           device_set_status MDIOCSETL, put back afterwards)
+                           and without one, and io_uring with ioprio BE 0 vs
+                           BE 7 and RT 0 vs IDLE (RT needs CAP_SYS_ADMIN or
+                           CAP_SYS_NICE); -w/-b/-q give the workload (default
+                           randread 4k QD 32; QD at least 2), -t/-n/--warmup
+                           each run; opens the device for writing
+      --priority-limit N   --priority: machio's in-progress limit, 1..255
+                           (default 4)
   -h, --help
 )";
 
@@ -249,6 +301,8 @@ options parse_options(int argc, char** argv) {
         opt_verify_size,
         opt_allow_write,
         opt_scaling,
+        opt_priority,
+        opt_priority_limit,
     };
     static const struct option longopts[] = {
         {"device", required_argument, nullptr, 'd'},
@@ -268,11 +322,15 @@ options parse_options(int argc, char** argv) {
         {"verify-size", required_argument, nullptr, opt_verify_size},
         {"allow-write", no_argument, nullptr, opt_allow_write},
         {"scaling", no_argument, nullptr, opt_scaling},
+        {"priority", no_argument, nullptr, opt_priority},
+        {"priority-limit", required_argument, nullptr, opt_priority_limit},
         {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0},
     };
     options o;
-    bool scaling_clash = false; // an option of what --scaling sets itself
+    // Options of what --scaling and --priority set themselves: -q (not for
+    // --priority), and -j, -e, -T, --verify (for neither).
+    bool qd_given = false, mode_clash = false, limit_given = false;
     int c;
     while ((c = getopt_long(argc, argv, "d:w:b:q:j:t:n:e:T:h", longopts, nullptr)) != -1) {
         switch (c) {
@@ -287,11 +345,11 @@ options parse_options(int argc, char** argv) {
             break;
         case 'q':
             o.qd = check_qd(parse_u64(optarg, "queue depth"));
-            scaling_clash = true;
+            qd_given = true;
             break;
         case 'j':
             o.workloads.push_back(parse_workload(optarg));
-            scaling_clash = true;
+            mode_clash = true;
             break;
         case 't':
             o.seconds = parse_seconds(optarg, "time");
@@ -308,13 +366,13 @@ options parse_options(int argc, char** argv) {
             break;
         case 'e':
             o.engines = parse_engines(optarg);
-            scaling_clash = true;
+            mode_clash = true;
             break;
         case 'T':
             o.waiters = unsigned(parse_u64(optarg, "waiter count"));
             if (o.waiters < 1 || o.waiters > 256)
                 usage_error("--waiters out of range 1..256");
-            scaling_clash = true;
+            mode_clash = true;
             break;
         case opt_json:
             o.json = true;
@@ -327,7 +385,7 @@ options parse_options(int argc, char** argv) {
             break;
         case opt_verify:
             o.verify = true;
-            scaling_clash = true;
+            mode_clash = true;
             break;
         case opt_verify_size:
             o.verify_bytes = parse_size(optarg, "verify size");
@@ -340,6 +398,16 @@ options parse_options(int argc, char** argv) {
         case opt_scaling:
             o.scaling = true;
             break;
+        case opt_priority:
+            o.priority = true;
+            break;
+        case opt_priority_limit:
+            if (uint64_t v = parse_u64(optarg, "limit"); v >= 1 && v <= MACHIO_LIMIT_MAX)
+                o.priority_limit = unsigned(v);
+            else
+                usage_error(fmt::format("--priority-limit out of range 1..{}", MACHIO_LIMIT_MAX));
+            limit_given = true;
+            break;
         case 'h':
             fmt::print("{}", usage_text);
             std::exit(0);
@@ -349,11 +417,23 @@ options parse_options(int argc, char** argv) {
     }
     if (optind < argc)
         usage_error(fmt::format("unexpected argument '{}'", argv[optind]));
-    if (o.scaling && scaling_clash)
+    if (o.scaling && o.priority)
+        usage_error("--scaling and --priority print tables of their own: one at a time");
+    if (o.scaling && (qd_given || mode_clash))
         usage_error("--scaling chooses the queue depths, engines and threads itself: it takes "
                     "no -q, -j, -e, -T or --verify");
+    if (o.priority && mode_clash)
+        usage_error("--priority chooses its engines itself and runs one workload (-w, -b, -q): "
+                    "it takes no -j, -e, -T or --verify");
+    if (limit_given && !o.priority)
+        usage_error("--priority-limit goes with --priority");
+    if (o.priority && o.qd < 2)
+        usage_error("--priority needs a queue depth of at least 2: half the slots are of each "
+                    "class");
     if (o.scaling)
         o.engines = scaling_engines();
+    if (o.priority)
+        o.engines = {find_engine("machio-ring"), find_engine("io_uring")};
     if (o.workloads.empty())
         o.workloads.push_back({o.rw, o.bs, o.qd});
     if (o.engines.empty())
@@ -494,21 +574,25 @@ void print_row(const engine& e, const result& r, uint32_t bs, double machio_iops
                r.ops ? double(r.syscalls) / double(r.ops) : 0, rel);
 }
 
-// One run as a JSON object (tools/bench/README.md lists the fields); a
-// --scaling run also says its queues per thread.
+// One run as a JSON object (tools/bench/README.md lists the fields), with
+// @extra fields (each followed by ", ") after "threads": a --scaling run
+// says its queues per thread.  With @cls, one class of a --priority run:
+// ops, IOPS and latency are the class's, CPU and system calls per I/O the
+// run's.
 std::string json_run(const workload& w, const engine& e, const job& j, const result& r,
-                     bool scaling = false) {
+                     std::string_view extra = {}, const histogram* cls = nullptr) {
+    const histogram& lat = cls ? *cls : r.lat;
+    const uint64_t n = cls ? cls->count() : r.ops;
     double secs = double(r.wall_ns) / 1e9;
-    double iops = secs > 0 ? double(r.ops) / secs : 0;
+    double iops = secs > 0 ? double(n) / secs : 0;
     double ops = r.ops ? double(r.ops) : 1;
     return fmt::format("{{\"workload\": \"{}\", \"bs\": {}, \"qd\": {}, \"threads\": {}, {}"
                        "\"engine\": \"{}\", \"ops\": {}, \"iops\": {:.0f}, \"p50_us\": {:.2f}, "
                        "\"p99_us\": {:.2f}, \"p999_us\": {:.2f}, \"cpu_us_per_io\": {:.3f}, "
                        "\"syscalls_per_io\": {:.3f}}}",
-                       pattern_name(w.rw), w.bs, w.qd, e.threads(j),
-                       scaling ? fmt::format("\"queues\": {}, ", j.queues) : "", e.name, r.ops,
-                       iops, r.lat.percentile(0.50) / 1e3, r.lat.percentile(0.99) / 1e3,
-                       r.lat.percentile(0.999) / 1e3, double(r.cpu_ns) / ops / 1e3,
+                       pattern_name(w.rw), w.bs, w.qd, e.threads(j), extra, e.name, n, iops,
+                       lat.percentile(0.50) / 1e3, lat.percentile(0.99) / 1e3,
+                       lat.percentile(0.999) / 1e3, double(r.cpu_ns) / ops / 1e3,
                        double(r.syscalls) / ops);
 }
 
@@ -535,7 +619,7 @@ void print_intro(const options& o, const device_info& d, uint64_t region) {
         limit += fmt::format("{}{} ops", limit.empty() ? "" : " or ", o.ops);
     fmt::print("engines: {}; all O_DIRECT\n", engines);
     fmt::print("each {}: {}{}; latency from submit to reap; CPU = user+sys of the process\n",
-               o.scaling ? "run" : "engine", limit,
+               o.scaling || o.priority ? "run" : "engine", limit,
                o.warmup > 0 ? fmt::format(" after a {:g} s warm-up", o.warmup) : "");
 }
 
@@ -568,6 +652,11 @@ class progress_line {
     bool tty_, show_;
 };
 
+// The order of a workload's offsets.
+offset_source::order offsets_of(pattern p) {
+    return is_random(p) ? offset_source::order::random : offset_source::order::sequential;
+}
+
 // A warm-up run of the engine (unless --warmup 0), then the measured one.
 result measure(const engine& e, job j, const options& o, offset_source::order order,
                uint64_t blocks) {
@@ -591,8 +680,7 @@ int run_tables(const options& o, const device_info& d, uint64_t region, progress
         if (!o.json)
             fmt::print("\n{} {}, QD {}\n", pattern_name(w.rw), size_text(w.bs), w.qd);
         uint64_t blocks = region / w.bs;
-        auto order =
-            is_random(w.rw) ? offset_source::order::random : offset_source::order::sequential;
+        auto order = offsets_of(w.rw);
 
         std::vector<const engine*> engines;
         for (const engine* e : o.engines) {
@@ -702,8 +790,7 @@ int run_scaling(const options& o, const device_info& d, uint64_t region, progres
                 std::vector<std::string>& json_runs) {
     const workload& spec = o.workloads.front();
     const uint64_t blocks = region / spec.bs;
-    const auto order =
-        is_random(spec.rw) ? offset_source::order::random : offset_source::order::sequential;
+    const auto order = offsets_of(spec.rw);
     if (!o.json)
         print_scaling_header(o, spec);
     int failures = 0;
@@ -736,7 +823,8 @@ int run_scaling(const options& o, const device_info& d, uint64_t region, progres
                 double cpu = r.ops ? double(r.cpu_ns) / double(r.ops) / 1e3 : 0;
                 row += fmt::format("  {:>8.0f} {:>6.2f}", iops, cpu);
                 if (o.json)
-                    json_runs.push_back(json_run(w, *e, j, r, true));
+                    json_runs.push_back(
+                        json_run(w, *e, j, r, fmt::format("\"queues\": {}, ", j.queues)));
                 if (e == o.engines.front() && &c == &scaling_configs[0] && qd == 32)
                     cpu_at_32 = cpu;
                 if (e == o.engines.front() && &c == &scaling_configs[0] && qd == 4096)
@@ -761,6 +849,161 @@ int run_scaling(const options& o, const device_info& d, uint64_t region, progres
     return failures;
 }
 
+// ---- --priority ---------------------------------------------------------------
+
+// The disk's machio in-progress limit during --priority's machio runs, set
+// through a device port of its own: opened for writing (MDIOCSETL needs
+// that) and held across the runs, each of which opens and closes a port of
+// its own (the limit lasts while one is open).  The limit it found is put
+// back when it goes, also after an error.
+class disk_limit {
+  public:
+    explicit disk_limit(const std::string& path) {
+        kern_return_t kr = device_open(mach_host_self(), D_READ | D_WRITE, path.c_str(), &dev_);
+        if (kr != KERN_SUCCESS) {
+            dev_ = MACH_PORT_NULL;
+            error_ = fmt::format("device_open {} for writing, to set its limit: {}", path,
+                                 mach_error_string(kr));
+            return;
+        }
+        int found = 0;
+        if (error_ = get(found); error_.empty())
+            saved_ = found;
+    }
+    ~disk_limit() {
+        if (dev_ == MACH_PORT_NULL)
+            return;
+        if (saved_) {
+            int v = *saved_;
+            device_set_status(dev_, MDIOCSETL, &v, 1);
+        }
+        device_close(dev_);
+    }
+    disk_limit(const disk_limit&) = delete;
+    disk_limit& operator=(const disk_limit&) = delete;
+
+    // Sets the limit (0: none) and reads it back; empty if it is now @limit.
+    std::string set(unsigned limit) {
+        if (!error_.empty())
+            return error_;
+        int v = int(limit), now = 0;
+        if (kern_return_t kr = device_set_status(dev_, MDIOCSETL, &v, 1); kr != KERN_SUCCESS)
+            return fmt::format("device_set_status(MDIOCSETL, {}): {}", limit,
+                               mach_error_string(kr));
+        if (std::string why = get(now); !why.empty())
+            return why;
+        if (now != v)
+            return fmt::format("device_get_status(MDIOCGETL) reads {} after setting {}", now, v);
+        return {};
+    }
+
+  private:
+    std::string get(int& limit) const {
+        mach_msg_type_number_t n = 1;
+        kern_return_t kr = device_get_status(dev_, MDIOCGETL, &limit, &n);
+        return kr == KERN_SUCCESS
+                   ? ""
+                   : fmt::format("device_get_status(MDIOCGETL): {}", mach_error_string(kr));
+    }
+
+    mach_port_t dev_ = MACH_PORT_NULL;
+    std::optional<int> saved_;
+    std::string error_; // why no limit can be set
+};
+
+// "BE0", "RT0", "IDLE" (whose level means nothing).
+std::string ioprio_name(uint32_t v) {
+    const uint32_t level = v & ((1u << ioprio_class_shift) - 1);
+    switch (ioprio_class(v >> ioprio_class_shift)) {
+    case ioprio_class::rt:
+        return fmt::format("RT{}", level);
+    case ioprio_class::be:
+        return fmt::format("BE{}", level);
+    case ioprio_class::idle:
+        return "IDLE";
+    }
+    return fmt::format("{:#x}", v);
+}
+
+// What a run's classes are, high / low.
+std::string priority_label(const priority_run& p) {
+    const uint32_t* v = p.classes.value;
+    return p.machio ? fmt::format("priority {} / {}", v[0], v[1])
+                    : fmt::format("ioprio {} / {}", ioprio_name(v[0]), ioprio_name(v[1]));
+}
+
+// A row of the --priority table, and its header.
+void print_priority_line(std::string_view engine, std::string_view classes, std::string_view limit,
+                         std::string_view iops, std::string_view hi50, std::string_view hi99,
+                         std::string_view lo50, std::string_view lo99, std::string_view ratio) {
+    fmt::print("  {:<12} {:<18} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", engine, classes,
+               limit, iops, hi50, hi99, lo50, lo99, ratio);
+}
+
+void print_priority_header(const workload& w) {
+    fmt::print("\n{} {}, QD {}, priority: even slots high, odd slots low; limit: machio's "
+               "in-progress limit of the disk\n",
+               pattern_name(w.rw), size_text(w.bs), w.qd);
+    print_priority_line("engine", "high / low", "limit", "IOPS", "high p50", "high p99", "low p50",
+                        "low p99", "low/high");
+    print_priority_line("", "", "", "", "µs", "µs", "µs", "µs", "p99");
+}
+
+// A percentile of a class in µs; "-" for a class without ops.
+std::string class_us(const histogram& h, double q) {
+    return h.count() ? fmt::format("{:.1f}", h.percentile(q) / 1e3) : "-";
+}
+
+// The --priority table: a row per run, each with its IOPS and the p50 and
+// p99 latency of either class; the number of errors.
+int run_priority(const options& o, const device_info& d, uint64_t region, progress_line& progress,
+                 std::vector<std::string>& json_runs) {
+    const workload& w = o.workloads.front();
+    if (!o.json)
+        print_priority_header(w);
+    disk_limit limit(d.path);
+    int failures = 0;
+    for (const priority_run& p : priority_runs(o)) {
+        const std::string label = priority_label(p);
+        const std::string limit_text = !p.machio ? "-"
+                                       : p.limit ? fmt::format("{}", p.limit)
+                                                 : "none";
+        progress(w, p.machio ? fmt::format("{} {}, limit {}", p.e->name, label, limit_text)
+                             : fmt::format("{} {}", p.e->name, label));
+        job j = make_job(o, d, w);
+        j.classes = &p.classes;
+        std::string why = p.machio ? limit.set(p.limit) : "";
+        result r = why.empty() ? measure(*p.e, j, o, offsets_of(w.rw), region / w.bs)
+                               : failed(std::move(why));
+        if (!r.error.empty()) {
+            fmt::print(o.json ? stderr : stdout, "  {:<12} {:<18} {:>5} error: {}\n", p.e->name,
+                       label, limit_text, r.error);
+            failures++;
+            continue;
+        }
+        if (o.json) {
+            for (unsigned c = 0; c < priority_classes::count; c++)
+                json_runs.push_back(
+                    json_run(w, *p.e, j, r,
+                             fmt::format("\"class\": \"{}\", \"{}\": {}, {}", c ? "low" : "high",
+                                         p.machio ? "priority" : "ioprio", p.classes.value[c],
+                                         p.machio ? fmt::format("\"limit\": {}, ", p.limit) : ""),
+                             &r.by_class[c]));
+            continue;
+        }
+        const histogram &hi = r.by_class[0], &lo = r.by_class[1];
+        double secs = double(r.wall_ns) / 1e9;
+        double hi99 = hi.percentile(0.99), lo99 = lo.percentile(0.99);
+        print_priority_line(
+            p.e->name, label, limit_text,
+            fmt::format("{:.0f}", secs > 0 ? double(r.ops) / secs : 0), class_us(hi, 0.50),
+            class_us(hi, 0.99), class_us(lo, 0.50), class_us(lo, 0.99),
+            hi.count() && lo.count() && hi99 > 0 ? fmt::format("{:.2f}x", lo99 / hi99) : "-");
+        std::fflush(stdout);
+    }
+    return failures;
+}
+
 } // namespace
 } // namespace machio_bench
 
@@ -777,11 +1020,14 @@ int main(int argc, char** argv) try {
     }
     bool writes = o.verify || std::any_of(o.workloads.begin(), o.workloads.end(),
                                           [](const workload& w) { return is_write(w.rw); });
-    if (writes && !o.allow_write && !dev->name.starts_with("nullb")) {
+    // --priority opens the device for writing, to set machio's limit on it.
+    if ((writes || o.priority) && !o.allow_write && !dev->name.starts_with("nullb")) {
         fmt::print(stderr,
-                   "machio-bench: refusing to write to {} ({}): it is not a null_blk disk and "
-                   "its data would be overwritten; pass --allow-write if that is what you want\n",
-                   o.device, dev->name);
+                   "machio-bench: refusing to {} {} ({}): it is not a null_blk disk{}; pass "
+                   "--allow-write if that is what you want\n",
+                   writes ? "write to" : "open for writing", o.device, dev->name,
+                   writes ? " and its data would be overwritten"
+                          : " (--priority sets machio's in-progress limit of the disk)");
         return 1;
     }
     // The region every engine uses; machio's recnum is 32 bits of blocks.
@@ -798,10 +1044,13 @@ int main(int argc, char** argv) try {
     if (!o.json)
         print_intro(o, *dev, region);
     std::vector<std::string> json_runs;
-    progress_line progress(o.scaling ? scaling_runs(o) : o.workloads.size() * o.engines.size(),
+    progress_line progress(o.scaling    ? scaling_runs(o)
+                           : o.priority ? priority_runs(o).size()
+                                        : o.workloads.size() * o.engines.size(),
                            o.json);
-    int failures = o.scaling ? run_scaling(o, *dev, region, progress, json_runs)
-                             : run_tables(o, *dev, region, progress, json_runs);
+    int failures = o.scaling    ? run_scaling(o, *dev, region, progress, json_runs)
+                   : o.priority ? run_priority(o, *dev, region, progress, json_runs)
+                                : run_tables(o, *dev, region, progress, json_runs);
     progress.clear();
     if (o.json)
         fmt::print("{{\"runs\": [\n  {}\n]}}\n", fmt::join(json_runs, ",\n  "));

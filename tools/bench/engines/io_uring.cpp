@@ -16,7 +16,8 @@ namespace {
 // One ring of QD entries: reap every completion there is, prepare the
 // resubmissions, then submit them and wait for the next completion in one
 // io_uring_submit_and_wait().  With j.threads > 1 (--scaling), every thread
-// runs this loop on a ring of its own for its share of the QD.
+// runs this loop on a ring of its own for its share of the QD.  With
+// j.classes (--priority) each SQE carries its slot's ioprio.
 std::string ring_loop(const job& j, int fd, unsigned setup_flags, unsigned thread, uint32_t qd,
                       tally& t, first_error& err, const std::function<void()>& start) {
     slot_buffers buf(qd, j.bs);
@@ -58,6 +59,8 @@ std::string ring_loop(const job& j, int fd, unsigned setup_flags, unsigned threa
             io_uring_prep_write(sqe, fd, buf[s], j.bs, *off);
         else
             io_uring_prep_read(sqe, fd, buf[s], j.bs, *off);
+        if (j.classes) // the prep_* calls left it 0: the task's own
+            sqe->ioprio = uint16_t(j.slot_priority(s));
         io_uring_sqe_set_data64(sqe, s);
         submitted[s] = now_ns();
         return true;
@@ -89,8 +92,7 @@ std::string ring_loop(const job& j, int fd, unsigned setup_flags, unsigned threa
             } else if (auto why = j.after(buf[s], offs[s], cqe->res); !why.empty()) {
                 err.set(std::move(why));
             } else {
-                t.lat.add(now - submitted[s]);
-                t.ops++;
+                t.done(j, s, now - submitted[s]);
             }
             t.last = now;
             if (!issue(s, now))

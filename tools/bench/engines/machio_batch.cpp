@@ -25,6 +25,7 @@ namespace {
 // each queue with a ring for its share of the slots: a round first takes
 // what every ring holds (min 0, no system call), and only when all are
 // empty waits (min 1) on the queue with the most requests in flight.
+// With j.classes (--priority) each request carries its slot's priority.
 std::string batch_loop(const job& j, mach_port_t dev, bool ring, bool fixed, bool polled,
                        unsigned thread, uint32_t qd, tally& t, first_error& err,
                        const std::function<void()>& start) {
@@ -86,6 +87,7 @@ std::string batch_loop(const job& j, mach_port_t dev, bool ring, bool fixed, boo
         rq.reqid = s;
         rq.recnum = uint32_t(*off / j.lbs);
         rq.count = int32_t(j.bs);
+        rq.priority = j.slot_priority(s);
         if (fixed) {
             rq.op = j.write ? MACHIO_OP_WRITE_FIXED : MACHIO_OP_READ_FIXED;
             rq.fixed = fixed_name;
@@ -145,10 +147,8 @@ std::string batch_loop(const job& j, mach_port_t dev, bool ring, bool fixed, boo
                                     mach_error_string(c->code)));
             else if (auto why = j.after(buf[s], offs[s], c->count); !why.empty())
                 err.set(std::move(why));
-            else {
-                t.lat.add(now - submitted[s]);
-                t.ops++;
-            }
+            else
+                t.done(j, s, now - submitted[s]);
             t.last = now;
             if (!issue(s, now)) {
                 queued[q]--;
