@@ -21,22 +21,21 @@ static void machio_device_free(struct machio_port *port)
 	kfree(dev);
 }
 
-int machio_device_open(struct machio_space *space,
-		       struct machio_device_open *arg)
+/*
+ * A device port for the block device behind @fd, granting no more of
+ * @mode (MACHIO_D_READ | MACHIO_D_WRITE, validated) than the file allows;
+ * it holds its own reference to the file.  ERR_PTR: -EBADF, -ENOTBLK,
+ * -ENXIO (the disk has gone away), -ENOMEM.
+ */
+struct machio_device *machio_device_from_fd(int fd, u32 mode)
 {
 	struct machio_device *dev;
 	struct file *file;
-	u32 mode = arg->mode;
 	int ret;
 
-	if (mode & ~(MACHIO_D_READ | MACHIO_D_WRITE | MACHIO_D_NODELAY))
-		return -EINVAL;
-	if (!(mode & (MACHIO_D_READ | MACHIO_D_WRITE)))
-		mode |= MACHIO_D_READ;
-
-	file = fget(arg->fd);
+	file = fget(fd);
 	if (!file)
-		return -EBADF;
+		return ERR_PTR(-EBADF);
 	ret = -ENOTBLK;
 	if (!S_ISBLK(file_inode(file)->i_mode))
 		goto err_put;
@@ -65,17 +64,33 @@ int machio_device_open(struct machio_space *space,
 	machio_port_init(&dev->port, MACHIO_KIND_DEVICE, machio_device_free);
 	dev->file = file;
 	dev->mode = mode & (MACHIO_D_READ | MACHIO_D_WRITE);
+	return dev;
 
+err_put:
+	fput(file);
+	return ERR_PTR(ret);
+}
+
+int machio_device_open(struct machio_space *space,
+		       struct machio_device_open *arg)
+{
+	struct machio_device *dev;
+	u32 mode = arg->mode;
+	int ret;
+
+	if (mode & ~(MACHIO_D_READ | MACHIO_D_WRITE | MACHIO_D_NODELAY))
+		return -EINVAL;
+	if (!(mode & (MACHIO_D_READ | MACHIO_D_WRITE)))
+		mode |= MACHIO_D_READ;
+	dev = machio_device_from_fd(arg->fd, mode);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
 	arg->block_size = bdev_logical_block_size(dev->bdev);
 	arg->size = bdev_nr_bytes(dev->bdev);
 	ret = machio_name_alloc(space, MACHIO_KIND_DEVICE, &dev->port,
 				&arg->device);
 	if (ret)
 		machio_port_put(&dev->port);	/* drops the file too */
-	return ret;
-
-err_put:
-	fput(file);
 	return ret;
 }
 

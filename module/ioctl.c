@@ -286,6 +286,46 @@ static long machio_ioc_pf_task(struct machio_space *space, void __user *argp)
 	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
+/* MACHIO_IOC_PF_OPEN_DEVICE: OpenNamedDevice through the caller's descriptor. */
+static long machio_ioc_pf_open_device(struct machio_space *space, void __user *argp)
+{
+	struct machio_pf_open_device a;
+	struct machio_pf_task *self;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.result || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	a.result = machio_pf_current(space, &self);
+	if (!a.result) {
+		mutex_lock(&space->pf.lock);
+		a.result = machio_pf_open_device(self, a.fd);
+		mutex_unlock(&space->pf.lock);
+		machio_pf_task_put(self);
+	}
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+/* MACHIO_IOC_PF_CLOSE_ITEM: CloseItem. */
+static long machio_ioc_pf_close_item(struct machio_space *space, void __user *argp)
+{
+	struct machio_pf_item_call a;
+	struct machio_pf_task *self;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.result || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	a.result = machio_pf_current(space, &self);
+	if (!a.result) {
+		mutex_lock(&space->pf.lock);
+		a.result = machio_pf_close_item(self, a.item);
+		mutex_unlock(&space->pf.lock);
+		machio_pf_task_put(self);
+	}
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
 /*
  * The five signal calls: the argument checked, the caller's task found
  * (made on its first call), @call run, the result copied out.  Only
@@ -420,6 +460,8 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_PF_WAIT_SIGNAL)] = { MACHIO_IOC_PF_WAIT_SIGNAL, machio_ioc_pf_wait_signal },
 	[_IOC_NR(MACHIO_IOC_PF_SEND_SIGNAL)] = { MACHIO_IOC_PF_SEND_SIGNAL, machio_ioc_pf_send_signal },
 	[_IOC_NR(MACHIO_IOC_PF_GET_SIGNALS)] = { MACHIO_IOC_PF_GET_SIGNALS, machio_ioc_pf_get_signals },
+	[_IOC_NR(MACHIO_IOC_PF_OPEN_DEVICE)] = { MACHIO_IOC_PF_OPEN_DEVICE, machio_ioc_pf_open_device },
+	[_IOC_NR(MACHIO_IOC_PF_CLOSE_ITEM)] = { MACHIO_IOC_PF_CLOSE_ITEM, machio_ioc_pf_close_item },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

@@ -77,6 +77,8 @@ struct machio_pf_world {
 	u32 free_head;			/* an index; 0: full */
 	u32 nr_used;
 	struct page **view;		/* pf_view.c */
+	struct mutex dev_lock;		/* @devices and their open counts */
+	struct list_head devices;	/* struct machio_pf_device */
 };
 
 struct machio_pf_item {
@@ -101,7 +103,27 @@ struct machio_pf_task {
 	u32 sig_wait;			/* the mask it sleeps for, or 0 */
 	wait_queue_head_t wait;
 	bool gone;
+	struct list_head opens;		/* struct machio_pf_open, under pf->lock */
 };
+
+/* A Portfolio device (pf_device.c): one block device, in its user's world. */
+struct machio_pf_device {
+	struct machio_pf_item item;
+	dev_t devt;
+	struct list_head node;		/* on the world's @devices */
+	u32 nr_opens;			/* every task's opens of it */
+};
+
+/* A task's opens of one device, and its own port to it. */
+struct machio_pf_open {
+	struct list_head node;		/* on the task's @opens */
+	struct machio_pf_device *pdev;	/* counted */
+	struct machio_device *dev;	/* from the task's own descriptor */
+	u32 count;
+};
+
+/* machio_pf_item_insert()'s owner for an item that is a task: itself. */
+#define MACHIO_PF_OWNER_SELF	(-1)
 
 /* A space's Portfolio side. */
 struct machio_pf_space {
@@ -430,6 +452,7 @@ static inline struct machio_buffer *machio_to_buffer(struct machio_port *port)
 }
 
 /* device.c */
+struct machio_device *machio_device_from_fd(int fd, u32 mode);
 int machio_device_open(struct machio_space *space,
 		       struct machio_device_open *arg);
 int machio_device_status(struct machio_space *space,
@@ -466,6 +489,11 @@ static inline void machio_pf_task_put(struct machio_pf_task *t)
 {
 	machio_pf_item_put(&t->item);
 }
+
+/* pf_device.c */
+s32 machio_pf_open_device(struct machio_pf_task *t, int fd);
+s32 machio_pf_close_item(struct machio_pf_task *t, s32 number);
+void machio_pf_close_all(struct machio_pf_task *t);
 
 /* pf_signal.c */
 void machio_pf_signal_task(struct machio_pf_task *t, u32 bits);

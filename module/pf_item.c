@@ -68,6 +68,8 @@ struct machio_pf_world *machio_pf_world_get(kuid_t uid)
 	w->uid = uid;
 	refcount_set(&w->ref, 1);
 	spin_lock_init(&w->lock);
+	mutex_init(&w->dev_lock);
+	INIT_LIST_HEAD(&w->devices);
 	/* Free list in index order; every slot starts at the world's generation. */
 	gen = machio_pf_worlds_made++ % MACHIO_PF_GEN_MASK + 1;
 	for (i = MACHIO_PF_MIN_ITEM; i < MACHIO_PF_MAX_ITEMS; i++) {
@@ -88,7 +90,7 @@ void machio_pf_world_put(struct machio_pf_world *w)
 		return;
 	hash_del(&w->hnode);
 	mutex_unlock(&machio_pf_worlds_lock);
-	WARN_ON_ONCE(w->nr_used);
+	WARN_ON_ONCE(w->nr_used || !list_empty(&w->devices));
 	machio_pf_view_destroy(w);
 	kvfree(w->slots);
 	kfree(w);
@@ -104,9 +106,10 @@ void machio_pf_item_init(struct machio_pf_item *item, u8 type, u8 pri,
 }
 
 /*
- * Give @item a number in @w, owned by the task item @owner (0: @item is
- * a task, its own owner), and show it in the view; the table holds the
- * reference @item was made with.  0, or ITEMTABLEFULL.
+ * Give @item a number in @w, owned by the task item @owner (0: by the
+ * kernel; MACHIO_PF_OWNER_SELF: @item is a task, its own owner), and show
+ * it in the view; the table holds the reference @item was made with.  0,
+ * or ITEMTABLEFULL.
  */
 s32 machio_pf_item_insert(struct machio_pf_world *w, struct machio_pf_item *item, s32 owner)
 {
@@ -124,7 +127,7 @@ s32 machio_pf_item_insert(struct machio_pf_world *w, struct machio_pf_item *item
 	w->nr_used++;
 	slot->item = item;
 	item->number = (s32)((u32)slot->gen << MACHIO_PF_GEN_SHIFT | index);
-	item->owner = owner ? owner : item->number;
+	item->owner = owner == MACHIO_PF_OWNER_SELF ? item->number : owner;
 	item->world = w;
 	refcount_inc(&w->ref);
 	machio_pf_view_publish(item, index);

@@ -13,9 +13,9 @@
  *    saying so is cleaned up by the next one);
  *  - when the space is closed (process exit), with every other task.
  *
- * Going away, a task loses its item number (SendSignal to it is BADITEM)
- * and, as issue 8 adds them, deletes what it created and closes what it
- * opened.
+ * Going away, a task closes what it opened and loses its item number
+ * (SendSignal to it is BADITEM); as issue 8 adds them, it also deletes
+ * what it created.
  */
 #include <linux/pid.h>
 #include <linux/sched.h>
@@ -45,6 +45,7 @@ static void machio_pf_task_end(struct machio_pf_task *t)
 	unsigned long flags;
 
 	list_del_init(&t->node);
+	machio_pf_close_all(t);
 	spin_lock_irqsave(&t->lock, flags);
 	t->gone = true;
 	spin_unlock_irqrestore(&t->lock, flags);
@@ -133,7 +134,8 @@ s32 machio_pf_current(struct machio_space *space, struct machio_pf_task **task)
 	init_waitqueue_head(&t->wait);
 	t->sig_alloc = MACHIO_PF_SIGS_SYSTEM;
 	t->item.view_size = sizeof(struct machio_pf_node);
-	err = machio_pf_item_insert(pf->world, &t->item, 0);
+	INIT_LIST_HEAD(&t->opens);
+	err = machio_pf_item_insert(pf->world, &t->item, MACHIO_PF_OWNER_SELF);
 	if (err) {
 		machio_pf_item_put(&t->item);
 		goto out;

@@ -320,6 +320,40 @@ TEST_F(fault, portfolio_task_and_signal)
 	EXPECT_LE(1, nomem);
 }
 
+/*
+ * OpenNamedDevice's kernel half under each allocation failure: NOMEM, or
+ * the device item; afterwards the device opens and closes as ever.
+ */
+TEST_F(fault, portfolio_open_device)
+{
+	struct machio_pf_signal sig = {};
+	int n, nomem = 0;
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	/* The task and the item table first, outside the sweep. */
+	ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_GET_SIGNALS, &sig));
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		struct machio_pf_open_device a = { .fd = self->bfd };
+		struct machio_pf_item_call c = {};
+
+		arm_nth(n);
+		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_OPEN_DEVICE, &a));
+		unused = disarm_nth();
+		if (a.result == MACHIO_PF_NOMEM) {
+			nomem++;
+			memset(&a, 0, sizeof(a));
+			a.fd = self->bfd;
+			ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_OPEN_DEVICE, &a));
+		}
+		ASSERT_LT(0, a.result) TH_LOG("fault %d: %#x", n, a.result);
+		c.item = a.result;
+		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CLOSE_ITEM, &c));
+		EXPECT_EQ(0, c.result);
+	}
+	EXPECT_LE(1, nomem);
+}
+
 /* Ring pages come from the page allocator: let fail-nth reach order 0 too. */
 static void fail_pages_too(bool on)
 {

@@ -71,6 +71,27 @@ TEST(PortfolioItems, LookupItemShowsTheTaskUntilItEnds) {
     EXPECT_EQ(LookupItem(peer), nullptr); // its thread is gone
 }
 
+TEST(PortfolioDevices, OpenNamedDeviceByNameOrPathAndClose) {
+    MACHIO_SKIP_WITHOUT_MODULE();
+    test::nullb disk;
+    ASSERT_TRUE(disk.ok()) << disk.error();
+    Item dev = OpenNamedDevice(disk.name().c_str(), nullptr);
+    ASSERT_GT(dev, 0);
+    EXPECT_EQ(OpenNamedDevice(disk.path().c_str(), nullptr), dev); // one item, opens nest
+    EXPECT_NE(CheckItem(dev, KERNELNODE, DEVICENODE), nullptr);
+    EXPECT_EQ(CloseNamedDevice(dev), 0);
+    EXPECT_EQ(CloseNamedDevice(dev), 0);
+    EXPECT_EQ(LookupItem(dev), nullptr); // the last close deleted it
+    EXPECT_EQ(CloseNamedDevice(dev), BADITEM);
+    EXPECT_EQ(CloseItem(machio_current_task()), MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_ItemNotOpen));
+
+    Err not_found = MakeKErr(ER_SEVERE, ER_C_STND, ER_NotFound);
+    EXPECT_EQ(OpenNamedDevice("machio-no-such-device", nullptr), not_found);
+    EXPECT_EQ(OpenNamedDevice("/dev/null", nullptr), not_found); // not a block device
+    EXPECT_EQ(OpenNamedDevice("", nullptr), not_found);
+    EXPECT_EQ(OpenNamedDevice(nullptr, nullptr), not_found);
+}
+
 // The uapi's codes are Portfolio's.
 TEST(PortfolioSignals, KernelCodesAreOperas) {
     EXPECT_EQ(MACHIO_PF_BADITEM, BADITEM);

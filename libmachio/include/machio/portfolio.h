@@ -100,6 +100,22 @@ MACHIO_API void* LookupItem(Item i);
 /* LookupItem, and NULL unless its n_SubsysType is ftype and n_Type ntype. */
 MACHIO_API void* CheckItem(Item i, uint8 ftype, uint8 ntype);
 
+/* ---- Devices (device.h) ---- */
+
+/* Open the block device `name` (a name under /dev, such as "nullb0", or a
+ * path) for the calling task, with the caller's own permissions (read and
+ * write if it may, else read only), and return its device item: the same
+ * item for every task of this user, each open counted.  args is ignored,
+ * as in Opera (pass NULL).  NotFound (MAKEKERR(ER_SEVER, ER_C_STND,
+ * ER_NotFound)) for no such block device, ER_Kr_CantOpen for one the
+ * caller may not open, NOMEM. */
+MACHIO_API Item OpenNamedDevice(const char* name, void* args);
+/* One open of item by the calling task undone; the last one by a task
+ * ends its use of the device.  0; BADITEM; ER_Kr_ItemNotOpen if the task
+ * has it not open. */
+MACHIO_API Err CloseItem(Item item);
+#define CloseNamedDevice(dev) CloseItem(dev)
+
 /* ---- Error codes (operror.h) ----
  *
  * An Err is negative: bit 31 set, then the object type (bits 25-30), the

@@ -373,6 +373,8 @@ struct machio_queue_reap {
 #define MACHIO_PF_NOMEM			MACHIO_PF_KERR(0, 6)
 #define MACHIO_PF_ITEMTABLEFULL		MACHIO_PF_KERR(1, 6)
 #define MACHIO_PF_ILLEGALSIGNAL		MACHIO_PF_KERR(1, 22)
+#define MACHIO_PF_NOTFOUND		MACHIO_PF_KERR(0, 5)
+#define MACHIO_PF_ITEMNOTOPEN		MACHIO_PF_KERR(1, 5)
 
 /* Item numbers: the index in bits 0-11 (from 16), a generation in 16-30. */
 #define MACHIO_PF_MAX_ITEMS	4096
@@ -381,6 +383,11 @@ struct machio_queue_reap {
 /* Opera's node types (kernelnodes.h): n_SubsysType, then n_Type. */
 #define MACHIO_PF_KERNELNODE	1
 #define MACHIO_PF_TASKNODE	5
+#define MACHIO_PF_DEVICENODE	15
+
+/* Where a device's view (Opera's Device, LP64) keeps dev_OpenCnt, and its size. */
+#define MACHIO_PF_DEVICE_OPENCNT	64
+#define MACHIO_PF_DEVICE_SIZE		136
 
 /*
  * The item view, for LookupItem: mmap of /dev/machio at offset 0,
@@ -434,6 +441,25 @@ struct machio_pf_signal {
 	__u64 reserved[2];	/* must be zero */
 };
 
+/*
+ * MACHIO_IOC_PF_OPEN_DEVICE: OpenNamedDevice, with the block device the
+ * library opened with the caller's own permissions.  The device item is
+ * its user's one for that block device; each call opens it once more for
+ * the calling task.
+ */
+struct machio_pf_open_device {
+	__s32 fd;		/* in: a block device */
+	__s32 result;		/* out: the device item, or an Err */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/* MACHIO_IOC_PF_CLOSE_ITEM: CloseItem, for the calling task. */
+struct machio_pf_item_call {
+	__s32 item;		/* in */
+	__s32 result;		/* out: 0 or an Err */
+	__u64 reserved[2];	/* must be zero */
+};
+
 /* Portfolio's system signals (bits 0-7; bit 31 is illegal). */
 #define MACHIO_PF_SIGF_ABORT	0x04
 #define MACHIO_PF_SIGF_IODONE	0x08
@@ -444,5 +470,7 @@ struct machio_pf_signal {
 #define MACHIO_IOC_PF_WAIT_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x13, struct machio_pf_signal)
 #define MACHIO_IOC_PF_SEND_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x14, struct machio_pf_signal)
 #define MACHIO_IOC_PF_GET_SIGNALS	_IOWR(MACHIO_IOC_MAGIC, 0x15, struct machio_pf_signal)
+#define MACHIO_IOC_PF_OPEN_DEVICE	_IOWR(MACHIO_IOC_MAGIC, 0x16, struct machio_pf_open_device)
+#define MACHIO_IOC_PF_CLOSE_ITEM	_IOWR(MACHIO_IOC_MAGIC, 0x17, struct machio_pf_item_call)
 
 #endif /* _UAPI_LINUX_MACHIO_H */

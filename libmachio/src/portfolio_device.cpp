@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// Portfolio devices: OpenNamedDevice and CloseItem over the module
+// (module/pf_device.c).  The library opens the block device itself, with
+// the caller's permissions, as device_open does; the module keeps its own
+// reference to the file.
+#include "internal.hpp"
+
+#include <machio/portfolio.h>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+namespace {
+
+constexpr Err not_found = MakeKErr(ER_SEVERE, ER_C_STND, ER_NotFound);
+constexpr Err cant_open = MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_CantOpen);
+
+// Read and write if the caller may, else read only; -errno if neither.
+int open_block_device(const char* path) {
+    int fd = ::open(path, O_RDWR | O_DIRECT | O_CLOEXEC);
+    if (fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS))
+        fd = ::open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+Err open_error(int err) {
+    switch (err) {
+    case EACCES:
+    case EPERM:
+    case EROFS:
+    case EBUSY:
+        return cant_open;
+    case ENOMEM:
+        return NOMEM;
+    default:
+        return not_found;
+    }
+}
+
+} // namespace
+
+extern "C" Item OpenNamedDevice(const char* name, void* /* args: ignored, as in Opera */) {
+    const machio::detail::space_info* space = machio::detail::process_space();
+    if (!space)
+        return NOSUPPORT;
+    char path[4096];
+    if (!name || !*name || !machio::detail::resolve_device_path(name, path, sizeof(path)))
+        return not_found;
+    int fd = open_block_device(path);
+    if (fd < 0)
+        return open_error(-fd);
+    struct machio_pf_open_device arg = {};
+    arg.fd = fd;
+    int rc = ::ioctl(space->fd, MACHIO_IOC_PF_OPEN_DEVICE, &arg);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0)
+        return err == ENOTTY ? NOSUPPORT : BADPTR;
+    return arg.result;
+}
+
+extern "C" Err CloseItem(Item item) {
+    const machio::detail::space_info* space = machio::detail::process_space();
+    if (!space)
+        return NOSUPPORT;
+    struct machio_pf_item_call arg = {};
+    arg.item = item;
+    if (::ioctl(space->fd, MACHIO_IOC_PF_CLOSE_ITEM, &arg) != 0)
+        return errno == ENOTTY ? NOSUPPORT : BADPTR;
+    return arg.result;
+}
