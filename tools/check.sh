@@ -78,7 +78,9 @@ for k in $kernels; do
 		continue
 	fi
 	log=$build/vm-logs/check-$k.log
-	"$top/tools/vm/run.sh" --kernel "$k" --module "$ko" --log "$log" \
+	# The debug kernel's run takes about 7 minutes; a slow emulated CPU
+	# can double that, past run.sh's default of 10.
+	"$top/tools/vm/run.sh" --kernel "$k" --module "$ko" --log "$log" --timeout 1500 \
 		--null-blk "nr_devices=1 memory_backed=1 gb=1 irqmode=1" -- \
 		"$top/selftests/run-in-vm.sh" "$build/cmake"
 	vmrc=$?
