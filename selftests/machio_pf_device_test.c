@@ -139,6 +139,24 @@ TEST_F(dev, bad_descriptors_and_items)
 	a.reserved[0] = 0;
 	a.result = 1;
 	EXPECT_EQ(-EINVAL, machio_ioctl(self->fd, MACHIO_IOC_PF_OPEN_DEVICE, &a));
+	EXPECT_EQ(-EFAULT, machio_ioctl(self->fd, MACHIO_IOC_PF_OPEN_DEVICE, (void *)8));
+}
+
+/* CloseItem's argument: reserved and output fields must be zero. */
+TEST_F(dev, bad_close_arguments_close_nothing)
+{
+	__s32 d = open_device(self->fd, self->bfd);
+	struct machio_pf_item_call c = { .item = d };
+
+	ASSERT_LT(0, d);
+	c.reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, machio_ioctl(self->fd, MACHIO_IOC_PF_CLOSE_ITEM, &c));
+	c.reserved[1] = 0;
+	c.result = -1;
+	EXPECT_EQ(-EINVAL, machio_ioctl(self->fd, MACHIO_IOC_PF_CLOSE_ITEM, &c));
+	EXPECT_EQ(-EFAULT, machio_ioctl(self->fd, MACHIO_IOC_PF_CLOSE_ITEM, (void *)8));
+	EXPECT_EQ(1, open_count(self, d));		/* still open */
+	EXPECT_EQ(0, close_item(self->fd, d));
 }
 
 /*
