@@ -78,7 +78,7 @@ void machio_disk_put(struct machio_disk *d)
 	hash_del(&d->hnode);
 	mutex_unlock(&machio_disks_lock);
 	WARN_ON_ONCE(!list_empty(&d->active) || !list_empty(&d->waiting) ||
-		     atomic_read(&d->fast) || d->nr_rmw || d->nr_waiting ||
+		     atomic_read(&d->fast) || d->nr_rmw || !RB_EMPTY_ROOT(&d->waiting_reqs.rb_root) ||
 		     !list_empty(&d->ready));
 	kfree(d);
 }

@@ -61,7 +61,6 @@ static struct machio_req *machio_dispatch_pick(struct machio_disk *d)
 	if (!node)
 		return NULL;
 	rb_erase_cached(node, &d->waiting_reqs);
-	d->nr_waiting--;
 	d->inflight++;
 	d->dispatched++;
 	return rb_entry(node, struct machio_req, dnode);
@@ -101,7 +100,7 @@ void machio_dispatch(struct machio_req *req)
 		return;
 	}
 	req->dcounted = true;
-	if (d->inflight < d->limit && !d->nr_waiting) {
+	if (d->inflight < d->limit && RB_EMPTY_ROOT(&d->waiting_reqs.rb_root)) {
 		d->inflight++;
 		d->dispatched++;
 		spin_unlock_irqrestore(&d->dlock, flags);
@@ -111,7 +110,6 @@ void machio_dispatch(struct machio_req *req)
 	/* Its priority, made up by aging once prio more have gone before it. */
 	req->dkey = d->dispatched - req->prio;
 	rb_add_cached(&req->dnode, &d->waiting_reqs, machio_dispatch_less);
-	d->nr_waiting++;
 	spin_unlock_irqrestore(&d->dlock, flags);
 }
 

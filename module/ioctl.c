@@ -286,10 +286,14 @@ static long machio_ioc_pf_task(struct machio_space *space, void __user *argp)
 	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
-/* MACHIO_IOC_PF_OPEN_DEVICE: OpenNamedDevice through the caller's descriptor. */
-static long machio_ioc_pf_open_device(struct machio_space *space, void __user *argp)
+/*
+ * A Portfolio call on one number (a descriptor, an item) by the calling
+ * task, under its space's Portfolio lock.
+ */
+static long machio_ioc_pf_call(struct machio_space *space, void __user *argp,
+			       s32 (*call)(struct machio_pf_task *self, s32 arg))
 {
-	struct machio_pf_open_device a;
+	struct machio_pf_call a;
 	struct machio_pf_task *self;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
@@ -299,31 +303,22 @@ static long machio_ioc_pf_open_device(struct machio_space *space, void __user *a
 	a.result = machio_pf_current(space, &self);
 	if (!a.result) {
 		mutex_lock(&space->pf.lock);
-		a.result = machio_pf_open_device(self, a.fd);
+		a.result = call(self, a.arg);
 		mutex_unlock(&space->pf.lock);
 		machio_pf_task_put(self);
 	}
 	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
-/* MACHIO_IOC_PF_CLOSE_ITEM: CloseItem. */
+/* OpenNamedDevice, through the caller's descriptor. */
+static long machio_ioc_pf_open_device(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_call(space, argp, machio_pf_open_device);
+}
+
 static long machio_ioc_pf_close_item(struct machio_space *space, void __user *argp)
 {
-	struct machio_pf_item_call a;
-	struct machio_pf_task *self;
-
-	if (copy_from_user(&a, argp, sizeof(a)))
-		return -EFAULT;
-	if (a.result || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
-		return -EINVAL;
-	a.result = machio_pf_current(space, &self);
-	if (!a.result) {
-		mutex_lock(&space->pf.lock);
-		a.result = machio_pf_close_item(self, a.item);
-		mutex_unlock(&space->pf.lock);
-		machio_pf_task_put(self);
-	}
-	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+	return machio_ioc_pf_call(space, argp, machio_pf_close_item);
 }
 
 /*

@@ -254,7 +254,6 @@ struct machio_disk {
 	spinlock_t dlock;
 	u32 limit;			/* MDIOCSETL: 0, none; else at the device at most */
 	u32 inflight;			/* requests counted at the device */
-	u32 nr_waiting;			/* in @waiting_reqs */
 	u64 dispatched;			/* requests dispatched under a limit: the aging clock */
 	struct rb_root_cached waiting_reqs;	/* by dkey, FIFO among equal */
 	struct list_head ready;		/* picked in completion context, to start */
@@ -491,7 +490,7 @@ static inline void machio_pf_task_put(struct machio_pf_task *t)
 }
 
 /* pf_device.c */
-s32 machio_pf_open_device(struct machio_pf_task *t, int fd);
+s32 machio_pf_open_device(struct machio_pf_task *t, s32 fd);
 s32 machio_pf_close_item(struct machio_pf_task *t, s32 number);
 void machio_pf_close_all(struct machio_pf_task *t);
 

@@ -79,7 +79,7 @@ static struct machio_pf_open *machio_pf_open_find(struct machio_pf_task *t, s32 
  * or NOTFOUND (not a block device, or one gone), NOMEM, ITEMTABLEFULL.
  * Under pf->lock.
  */
-s32 machio_pf_open_device(struct machio_pf_task *t, int fd)
+s32 machio_pf_open_device(struct machio_pf_task *t, s32 fd)
 {
 	struct machio_pf_world *w = t->item.world;
 	struct machio_pf_device *pdev;

@@ -334,8 +334,8 @@ TEST_F(fault, portfolio_open_device)
 	/* The task and the item table first, outside the sweep. */
 	ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_GET_SIGNALS, &sig));
 	for (n = 1; n <= MAX_NTH && !unused; n++) {
-		struct machio_pf_open_device a = { .fd = self->bfd };
-		struct machio_pf_item_call c = {};
+		struct machio_pf_call a = { .arg = self->bfd };
+		struct machio_pf_call c = {};
 
 		arm_nth(n);
 		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_OPEN_DEVICE, &a));
@@ -343,11 +343,11 @@ TEST_F(fault, portfolio_open_device)
 		if (a.result == MACHIO_PF_NOMEM) {
 			nomem++;
 			memset(&a, 0, sizeof(a));
-			a.fd = self->bfd;
+			a.arg = self->bfd;
 			ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_OPEN_DEVICE, &a));
 		}
 		ASSERT_LT(0, a.result) TH_LOG("fault %d: %#x", n, a.result);
-		c.item = a.result;
+		c.arg = a.result;
 		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CLOSE_ITEM, &c));
 		EXPECT_EQ(0, c.result);
 	}

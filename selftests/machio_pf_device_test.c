@@ -13,7 +13,7 @@
 
 static __s32 open_device(int fd, int bfd)
 {
-	struct machio_pf_open_device a = { .fd = bfd };
+	struct machio_pf_call a = { .arg = bfd };
 	int ret = machio_ioctl(fd, MACHIO_IOC_PF_OPEN_DEVICE, &a);
 
 	return ret ? ret : a.result;
@@ -21,7 +21,7 @@ static __s32 open_device(int fd, int bfd)
 
 static __s32 close_item(int fd, __s32 item)
 {
-	struct machio_pf_item_call a = { .item = item };
+	struct machio_pf_call a = { .arg = item };
 	int ret = machio_ioctl(fd, MACHIO_IOC_PF_CLOSE_ITEM, &a);
 
 	return ret ? ret : a.result;
@@ -122,7 +122,7 @@ TEST_F(dev, opens_are_each_tasks_own_and_end_with_it)
 TEST_F(dev, bad_descriptors_and_items)
 {
 	int nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	struct machio_pf_open_device a = { .fd = self->bfd };
+	struct machio_pf_call a = { .arg = self->bfd };
 	struct machio_pf_task_info t = {};
 
 	ASSERT_LE(0, nullfd);
@@ -146,7 +146,7 @@ TEST_F(dev, bad_descriptors_and_items)
 TEST_F(dev, bad_close_arguments_close_nothing)
 {
 	__s32 d = open_device(self->fd, self->bfd);
-	struct machio_pf_item_call c = { .item = d };
+	struct machio_pf_call c = { .arg = d };
 
 	ASSERT_LT(0, d);
 	c.reserved[1] = 1;

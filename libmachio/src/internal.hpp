@@ -38,6 +38,13 @@ const char* code_string(kern_return_t code) noexcept;
 // ioctl(fd, request, arg), mapped: KERN_SUCCESS or the Mach code for errno.
 kern_return_t ioctl_kern(int fd, unsigned long request, void* arg, call_kind kind) noexcept;
 
+// ---- Portfolio (portfolio_call.cpp) ----
+
+// One Portfolio call: ioctl(request, arg) on the process space, waiting
+// through EINTR, the calling thread's task noted for its exit.  0, or the
+// Err for a call the module could not take: NOSUPPORT (no machio), BADPTR.
+std::int32_t portfolio_ioctl(unsigned long request, void* arg) noexcept;
+
 // ---- Name spaces (space.cpp) ----
 
 // What MACHIO_IOC_QUERY told about one open of /dev/machio.

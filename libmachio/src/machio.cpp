@@ -76,6 +76,16 @@ std::uint64_t current_epoch(const space_state& state) noexcept {
     return state.process ? detail::process_space_epoch() : 0;
 }
 
+// Where a factory makes its object: the space `state` stands for now, and
+// the epoch the object's name belongs to.
+std::error_code current_space(const space_state* state, std::uint64_t& epoch,
+                              const space_info*& info) noexcept {
+    if (!state)
+        return kern_errc::invalid_argument;
+    epoch = current_epoch(*state);
+    return resolve_space(*state, epoch, info);
+}
+
 } // namespace
 
 // ---- space ----
@@ -266,11 +276,9 @@ io_done_queue::~io_done_queue() {
 }
 
 result<io_done_queue> io_done_queue::create(const space& sp) noexcept {
-    if (!sp.state_)
-        return kern_errc::invalid_argument;
-    const std::uint64_t epoch = current_epoch(*sp.state_);
+    std::uint64_t epoch = 0;
     const space_info* info = nullptr;
-    if (auto ec = resolve_space(*sp.state_, epoch, info))
+    if (auto ec = current_space(sp.state_.get(), epoch, info))
         return ec;
     if (detail::default_ring_entries() && (info->features & MACHIO_FEAT_QUEUE_SETUP)) {
         auto q = create(sp, queue_options{});
@@ -286,11 +294,9 @@ result<io_done_queue> io_done_queue::create(const space& sp) noexcept {
 
 result<io_done_queue> io_done_queue::create(const space& sp,
                                             const queue_options& options) noexcept {
-    if (!sp.state_)
-        return kern_errc::invalid_argument;
-    const std::uint64_t epoch = current_epoch(*sp.state_);
+    std::uint64_t epoch = 0;
     const space_info* info = nullptr;
-    if (auto ec = resolve_space(*sp.state_, epoch, info))
+    if (auto ec = current_space(sp.state_.get(), epoch, info))
         return ec;
     std::unique_ptr<detail::queue_ring> ring(new (std::nothrow) detail::queue_ring);
     if (!ring)
@@ -433,9 +439,9 @@ result<device> device::open(const space& sp, std::string_view path, dev_mode_t m
         return kern_errc::invalid_argument;
     if (path.empty() || path.find('\0') != std::string_view::npos)
         return device_errc::no_such_device;
-    const std::uint64_t epoch = current_epoch(*sp.state_);
+    std::uint64_t epoch = 0;
     const space_info* info = nullptr;
-    if (auto ec = resolve_space(*sp.state_, epoch, info))
+    if (auto ec = current_space(sp.state_.get(), epoch, info))
         return ec;
 
     std::string full;
@@ -453,11 +459,9 @@ result<device> device::open(const space& sp, std::string_view path, dev_mode_t m
 }
 
 result<device> device::adopt(const space& sp, int fd, dev_mode_t mode) noexcept {
-    if (!sp.state_)
-        return kern_errc::invalid_argument;
-    const std::uint64_t epoch = current_epoch(*sp.state_);
+    std::uint64_t epoch = 0;
     const space_info* info = nullptr;
-    if (auto ec = resolve_space(*sp.state_, epoch, info))
+    if (auto ec = current_space(sp.state_.get(), epoch, info))
         return ec;
     mach_port_t name = MACH_PORT_NULL;
     detail::device_geometry geometry;
@@ -595,11 +599,11 @@ std::error_code device::write_fixed_async(const io_done_queue& q, std::uint32_t 
 
 result<std::size_t> submit_batch(const space& sp,
                                  std::span<const struct machio_io_request> requests) noexcept {
-    if (!sp.state_ || requests.size() > MACHIO_SUBMIT_BATCH_MAX)
+    if (requests.size() > MACHIO_SUBMIT_BATCH_MAX)
         return kern_errc::invalid_argument;
-    const std::uint64_t epoch = current_epoch(*sp.state_);
+    std::uint64_t epoch = 0;
     const space_info* info = nullptr;
-    if (auto ec = resolve_space(*sp.state_, epoch, info))
+    if (auto ec = current_space(sp.state_.get(), epoch, info))
         return ec;
     struct machio_submit_batch arg = {};
     arg.requests = reinterpret_cast<std::uintptr_t>(requests.data());
@@ -614,11 +618,9 @@ result<std::size_t> submit_batch(const space& sp,
 
 result<registered_buffer> registered_buffer::create(const space& sp,
                                                     std::span<std::byte> memory) noexcept {
-    if (!sp.state_)
-        return kern_errc::invalid_argument;
-    const std::uint64_t epoch = current_epoch(*sp.state_);
+    std::uint64_t epoch = 0;
     const space_info* info = nullptr;
-    if (auto ec = resolve_space(*sp.state_, epoch, info))
+    if (auto ec = current_space(sp.state_.get(), epoch, info))
         return ec;
     mach_port_t name = MACH_PORT_NULL;
     if (kern_return_t kr = detail::buffer_register(info->fd, memory.data(), memory.size(), &name))

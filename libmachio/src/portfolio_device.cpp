@@ -52,23 +52,17 @@ extern "C" Item OpenNamedDevice(const char* name, void* /* args: ignored, as in 
     int fd = open_block_device(path);
     if (fd < 0)
         return open_error(-fd);
-    struct machio_pf_open_device arg = {};
-    arg.fd = fd;
-    int rc = ::ioctl(space->fd, MACHIO_IOC_PF_OPEN_DEVICE, &arg);
-    int err = errno;
-    ::close(fd);
-    if (rc != 0)
-        return err == ENOTTY ? NOSUPPORT : BADPTR;
-    return arg.result;
+    struct machio_pf_call arg = {};
+    arg.arg = fd;
+    int32 err = machio::detail::portfolio_ioctl(MACHIO_IOC_PF_OPEN_DEVICE, &arg);
+    ::close(fd); // the module keeps its own reference
+    return err ? err : arg.result;
 }
 
 extern "C" Err CloseItem(Item item) {
-    const machio::detail::space_info* space = machio::detail::process_space();
-    if (!space)
-        return NOSUPPORT;
-    struct machio_pf_item_call arg = {};
-    arg.item = item;
-    if (::ioctl(space->fd, MACHIO_IOC_PF_CLOSE_ITEM, &arg) != 0)
-        return errno == ENOTTY ? NOSUPPORT : BADPTR;
+    struct machio_pf_call arg = {};
+    arg.arg = item;
+    if (int32 err = machio::detail::portfolio_ioctl(MACHIO_IOC_PF_CLOSE_ITEM, &arg))
+        return err;
     return arg.result;
 }

@@ -442,21 +442,15 @@ struct machio_pf_signal {
 };
 
 /*
- * MACHIO_IOC_PF_OPEN_DEVICE: OpenNamedDevice, with the block device the
- * library opened with the caller's own permissions.  The device item is
- * its user's one for that block device; each call opens it once more for
+ * MACHIO_IOC_PF_OPEN_DEVICE: OpenNamedDevice, with the block device (@arg)
+ * the library opened with the caller's own permissions.  The device item
+ * is its user's one for that block device; each call opens it once more
+ * for the calling task.  MACHIO_IOC_PF_CLOSE_ITEM: CloseItem (@arg), for
  * the calling task.
  */
-struct machio_pf_open_device {
-	__s32 fd;		/* in: a block device */
-	__s32 result;		/* out: the device item, or an Err */
-	__u64 reserved[2];	/* must be zero */
-};
-
-/* MACHIO_IOC_PF_CLOSE_ITEM: CloseItem, for the calling task. */
-struct machio_pf_item_call {
-	__s32 item;		/* in */
-	__s32 result;		/* out: 0 or an Err */
+struct machio_pf_call {
+	__s32 arg;		/* in: OPEN_DEVICE a block device's fd; CLOSE_ITEM the item */
+	__s32 result;		/* out: the device item, 0, or an Err */
 	__u64 reserved[2];	/* must be zero */
 };
 
@@ -470,7 +464,7 @@ struct machio_pf_item_call {
 #define MACHIO_IOC_PF_WAIT_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x13, struct machio_pf_signal)
 #define MACHIO_IOC_PF_SEND_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x14, struct machio_pf_signal)
 #define MACHIO_IOC_PF_GET_SIGNALS	_IOWR(MACHIO_IOC_MAGIC, 0x15, struct machio_pf_signal)
-#define MACHIO_IOC_PF_OPEN_DEVICE	_IOWR(MACHIO_IOC_MAGIC, 0x16, struct machio_pf_open_device)
-#define MACHIO_IOC_PF_CLOSE_ITEM	_IOWR(MACHIO_IOC_MAGIC, 0x17, struct machio_pf_item_call)
+#define MACHIO_IOC_PF_OPEN_DEVICE	_IOWR(MACHIO_IOC_MAGIC, 0x16, struct machio_pf_call)
+#define MACHIO_IOC_PF_CLOSE_ITEM	_IOWR(MACHIO_IOC_MAGIC, 0x17, struct machio_pf_call)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
