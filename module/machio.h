@@ -159,6 +159,7 @@ extern unsigned int machio_max_requests;
 extern unsigned int machio_max_pinned_pages;
 extern unsigned int machio_max_pinned_total;
 extern unsigned int machio_max_ring_slots;
+extern unsigned int machio_max_pf_items;
 extern struct workqueue_struct *machio_wq;
 extern struct kmem_cache *machio_req_cache;
 extern struct bio_set machio_bio_set;

@@ -21,6 +21,7 @@ unsigned int machio_max_requests = 65536;
 unsigned int machio_max_pinned_pages = 16384;		/* 64 MiB of 4 KiB pages */
 unsigned int machio_max_pinned_total = 262144;		/* 1 GiB */
 unsigned int machio_max_ring_slots = 524288;		/* 16 MiB of slots */
+unsigned int machio_max_pf_items = MACHIO_PF_MAX_ITEMS - MACHIO_PF_MIN_ITEM;
 struct workqueue_struct *machio_wq;
 struct kmem_cache *machio_req_cache;
 /* Every bio machio sends, with a per-CPU cache of small ones. */
@@ -54,6 +55,17 @@ static int machio_set_max_ring_slots(const char *val, const struct kernel_param 
 {
 	return param_set_uint_minmax(val, kp, 1, MACHIO_MAX_RING_SLOTS_LIMIT);
 }
+
+/* Opera's whole item table, its first 16 indexes never used, at most. */
+static int machio_set_max_pf_items(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, MACHIO_PF_MAX_ITEMS - MACHIO_PF_MIN_ITEM);
+}
+
+static const struct kernel_param_ops machio_max_pf_items_ops = {
+	.set = machio_set_max_pf_items,
+	.get = param_get_uint,
+};
 
 static const struct kernel_param_ops machio_max_names_ops = {
 	.set = machio_set_max_names,
@@ -90,6 +102,9 @@ MODULE_PARM_DESC(max_pinned_total,
 module_param_cb(max_ring_slots, &machio_max_ring_slots_ops, &machio_max_ring_slots, 0644);
 MODULE_PARM_DESC(max_ring_slots,
 		 "Completion ring slots (32 bytes each) the queues of one name space may have (1..16777216, default 524288)");
+module_param_cb(max_pf_items, &machio_max_pf_items_ops, &machio_max_pf_items, 0644);
+MODULE_PARM_DESC(max_pf_items,
+		 "Portfolio items one user may have (1..4080, default 4080)");
 
 static int machio_open(struct inode *inode, struct file *file)
 {

@@ -14,7 +14,8 @@
  * generation advances, so a stale number is BADITEM; a new world starts
  * at a generation the previous one did not, so numbers from a world that
  * went away (its user's last item deleted) or from another user's world
- * are stale too, for the next 32767 worlds.  A table holds at
+ * are stale too, for the next 32767 worlds.  The max_pf_items parameter
+ * bounds a user's items below that.  A table holds at
  * most 4096 items (Opera's MAX_ITEMS), charged to the memory cgroup of
  * the process that first used Portfolio as that user, with the view of
  * its items that LookupItem reads (pf_view.c).
@@ -118,7 +119,7 @@ s32 machio_pf_item_insert(struct machio_pf_world *w, struct machio_pf_item *item
 
 	spin_lock(&w->lock);
 	index = w->free_head;
-	if (!index) {
+	if (!index || w->nr_used >= READ_ONCE(machio_max_pf_items)) {
 		spin_unlock(&w->lock);
 		return MACHIO_PF_ITEMTABLEFULL;
 	}

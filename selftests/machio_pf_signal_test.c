@@ -294,4 +294,68 @@ TEST_F(pf, between_processes_of_one_user_and_not_another)
 	close(fd);
 }
 
+#define MAX_PF_ITEMS_PARAM "/sys/module/machio/parameters/max_pf_items"
+
+/* Makes its task, then holds it until the pipe closes; exits without telling. */
+static void *holder(void *arg)
+{
+	int *fds = arg;
+	char c;
+
+	__atomic_store_n(&fds[2], task_item(fds[0]), __ATOMIC_RELEASE);
+	if (read(fds[1], &c, 1) < 0)
+		return NULL;
+	return NULL;
+}
+
+/*
+ * A user's items are bounded (max_pf_items), as uid 65534: with room for
+ * three, a third live task is refused with ITEMTABLEFULL, and room comes
+ * back once the tasks' threads have gone.
+ */
+TEST(item_table_bound_as_nobody)
+{
+	char old[32];
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root");
+	ASSERT_LT(0, read_text(MAX_PF_ITEMS_PARAM, old, sizeof(old)));
+	ASSERT_EQ(0, write_file(MAX_PF_ITEMS_PARAM, "2"));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int a[3] = {}, b[3] = {}, rel[2], fd;
+		pthread_t ta, tb;
+
+		if (setgid(65534) || setuid(65534) || pipe(rel))
+			_exit(10);
+		fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			_exit(11);
+		a[0] = b[0] = fd;
+		a[1] = b[1] = rel[0];
+		if (pthread_create(&ta, NULL, holder, a) || pthread_create(&tb, NULL, holder, b))
+			_exit(12);
+		while (!__atomic_load_n(&a[2], __ATOMIC_ACQUIRE) ||
+		       !__atomic_load_n(&b[2], __ATOMIC_ACQUIRE))
+			usleep(10000);
+		if (a[2] <= 0 || b[2] <= 0)
+			_exit(13);
+		/* The third task: no room. */
+		if (task_item(fd) != MACHIO_PF_ITEMTABLEFULL)
+			_exit(14);
+		close(rel[1]);
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		/* Their tasks are found gone: room again. */
+		_exit(task_item(fd) > 0 ? 0 : 15);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	write_file(MAX_PF_ITEMS_PARAM, old);
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
 MACHIO_TEST_MAIN
