@@ -53,6 +53,7 @@ static bool machio_dispatch_less(struct rb_node *a, const struct rb_node *b)
 /* The best waiting request, taken out and counted in flight.  Under d->dlock. */
 static struct machio_req *machio_dispatch_pick(struct machio_disk *d)
 {
+	struct machio_req *req;
 	struct rb_node *node;
 
 	if (d->limit && d->inflight >= d->limit)
@@ -63,7 +64,9 @@ static struct machio_req *machio_dispatch_pick(struct machio_disk *d)
 	rb_erase_cached(node, &d->waiting_reqs);
 	d->inflight++;
 	d->dispatched++;
-	return rb_entry(node, struct machio_req, dnode);
+	req = rb_entry(node, struct machio_req, dnode);
+	req->dwaiting = false;
+	return req;
 }
 
 /* Start requests picked under the lock, oldest pick first.  Process context. */
@@ -110,7 +113,31 @@ void machio_dispatch(struct machio_req *req)
 	/* Its priority, made up by aging once prio more have gone before it. */
 	req->dkey = d->dispatched - req->prio;
 	rb_add_cached(&req->dnode, &d->waiting_reqs, machio_dispatch_less);
+	req->dwaiting = true;
 	spin_unlock_irqrestore(&d->dlock, flags);
+}
+
+/*
+ * AbortIO: take @req out of its disk's queue if it still waits there,
+ * and out of the disk's count.  True if it did: then @req will never be
+ * started, and its caller completes it.  Any context; the caller keeps
+ * @req from completing meanwhile (it is not started while it waits).
+ */
+bool machio_dispatch_cancel(struct machio_req *req)
+{
+	struct machio_disk *d = req->dev->disk;
+	unsigned long flags;
+	bool waiting;
+
+	spin_lock_irqsave(&d->dlock, flags);
+	waiting = req->dwaiting;
+	if (waiting) {
+		rb_erase_cached(&req->dnode, &d->waiting_reqs);
+		req->dwaiting = false;
+		req->dcounted = false;
+	}
+	spin_unlock_irqrestore(&d->dlock, flags);
+	return waiting;
 }
 
 /* Start what completions picked.  Process context; holds a disk reference. */

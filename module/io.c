@@ -108,7 +108,9 @@ void machio_req_free_later(struct machio_req *req)
 /* Hand the finished request to its queue.  Any context unless @may_sleep. */
 static void machio_req_post(struct machio_req *req, bool may_sleep)
 {
-	if (req->queue && machio_queue_post(req->queue, req))
+	if (req->dest == MACHIO_DEST_PF)
+		machio_pf_io_done(req);
+	else if (req->queue && machio_queue_post(req->queue, req))
 		return;
 	/* Posted into a ring, no queue (a write), or a terminated queue. */
 	if (may_sleep)
@@ -482,6 +484,104 @@ static int machio_req_order_write(struct machio_req *req)
 }
 
 /*
+ * Check a request against its device, get its buffers ready and its
+ * range out of the page cache.  0 to go on to machio_req_issue() (with
+ * @req->code a Mach code for an outcome it reports at once, or 0), or a
+ * negative errno to refuse it (machio_req_refuse): a bad argument, or
+ * -EAGAIN past a pin bound.
+ */
+int machio_req_prepare_io(struct machio_req *req, s32 count)
+{
+	int ret = machio_req_prepare(req, count);
+
+	if (ret < 0)
+		return ret;
+	req->code = ret;
+	if (!req->code && req->io_len)
+		req->code = machio_req_sync_cache(req);
+	return 0;
+}
+
+/*
+ * Send a prepared request on: to its disk's write order, its dispatch
+ * queue and the device, or -- with a code already, or nothing to move --
+ * straight to its completion, right here.  Process context.
+ */
+void machio_req_issue(struct machio_req *req)
+{
+	if (!req->code && req->io_len && machio_op_is_write(req->op)) {
+		int ret = machio_req_order_write(req);
+
+		if (ret == 1)
+			return;	/* started, with its bias, in its turn */
+		req->code = ret;
+	}
+	/* Now or in its turn, with the submitter's bias dropped then. */
+	if (!req->code && req->io_len) {
+		machio_dispatch(req);
+		return;
+	}
+	/* Drop the submitter's bias: completes the request right here. */
+	machio_req_put_io(req);
+}
+
+/* Refused after all: no completion will come for it.  Process context. */
+void machio_req_refuse(struct machio_req *req)
+{
+	if (req->queue)
+		machio_queue_cancel(req->queue, req->op);
+	machio_req_unpin(req, true);
+	machio_req_free(req);	/* also drops the device, queue and count */
+}
+
+/*
+ * AbortIO took @req from its disk's queue (machio_dispatch_cancel())
+ * before any of its I/O: it completes now, with nothing moved.  Process
+ * context.
+ */
+void machio_req_abort(struct machio_req *req)
+{
+	req->code = MACHIO_CODE_ABORTED;
+	machio_req_put_io(req);
+}
+
+/* A zeroed request of @space to @dev, taking over the caller's reference to @dev. */
+static void machio_req_init(struct machio_req *req, struct machio_space *space,
+			    struct machio_device *dev)
+{
+	memset(req, 0, sizeof(*req));
+	INIT_LIST_HEAD(&req->node);
+	req->space = space;
+	kref_get(&space->ref);
+	req->dev = dev;
+	atomic_set(&req->remaining, 1);
+}
+
+/*
+ * A request of @space to @dev for a front end with its own destination
+ * (machio_submit takes its requests from its queue's pool instead):
+ * counted in the space's requests, with a reference to @dev.  ERR_PTR
+ * -EAGAIN past max_requests, or -ENOMEM.  Process context.
+ */
+struct machio_req *machio_req_new(struct machio_space *space, struct machio_device *dev)
+{
+	struct machio_req *req;
+
+	if (atomic_inc_return(&space->nr_reqs) > READ_ONCE(machio_max_requests)) {
+		atomic_dec(&space->nr_reqs);
+		return ERR_PTR(-EAGAIN);
+	}
+	req = kmem_cache_alloc(machio_req_cache, MACHIO_GFP);
+	if (!req) {
+		atomic_dec(&space->nr_reqs);
+		return ERR_PTR(-ENOMEM);
+	}
+	machio_port_get(&dev->port);
+	machio_req_init(req, space, dev);
+	return req;
+}
+
+/*
  * Look @name up, or take another reference to the port the batch's
  * previous request named, without the space's lock.  A batch thus sees
  * each of its names as it was when first looked up.
@@ -579,11 +679,7 @@ int machio_submit(struct machio_space *space, const struct machio_io_request *ar
 		ret = -ENOMEM;
 		goto err_begun;
 	}
-	memset(req, 0, sizeof(*req));
-	INIT_LIST_HEAD(&req->node);
-	req->space = space;
-	kref_get(&space->ref);
-	req->dev = machio_to_device(devp);
+	machio_req_init(req, space, machio_to_device(devp));
 	req->queue = q;
 	if (bufp)
 		req->fixed = machio_to_buffer(bufp);
@@ -593,7 +689,6 @@ int machio_submit(struct machio_space *space, const struct machio_io_request *ar
 	req->prio = arg->priority;
 	req->uaddr = arg->buffer;
 	req->pos = (u64)arg->recnum * bdev_logical_block_size(req->dev->bdev);
-	atomic_set(&req->remaining, 1);
 
 	/*
 	 * The bytes of an inband request live beside it, so that the rest
@@ -614,33 +709,14 @@ int machio_submit(struct machio_space *space, const struct machio_io_request *ar
 		goto err_req;
 	}
 
-	ret = machio_req_prepare(req, arg->count);
+	ret = machio_req_prepare_io(req, arg->count);
 	if (ret < 0)
 		goto err_req;
-	req->code = ret;
-	if (!req->code && req->io_len)
-		req->code = machio_req_sync_cache(req);
-	if (!req->code && req->io_len && machio_op_is_write(req->op)) {
-		ret = machio_req_order_write(req);
-		if (ret == 1)
-			return 0;	/* started, with its bias, in its turn */
-		req->code = ret;
-	}
-	/* Now or in its turn, with the submitter's bias dropped then. */
-	if (!req->code && req->io_len) {
-		machio_dispatch(req);
-		return 0;
-	}
-	/* Drop the submitter's bias: completes the request right here. */
-	machio_req_put_io(req);
+	machio_req_issue(req);
 	return 0;
 
 err_req:
-	/* Refused after all: no completion will come for it. */
-	if (q)
-		machio_queue_cancel(q, req->op);
-	machio_req_unpin(req, true);
-	machio_req_free(req);	/* also drops the device, queue and count */
+	machio_req_refuse(req);
 	return ret;
 err_begun:
 	if (q)
@@ -778,7 +854,12 @@ void machio_req_free(struct machio_req *req)
 		mmdrop(req->mm);
 	}
 	machio_req_free_kbuf(req);
-	kfree(req->inband);
+	if (req->dest == MACHIO_DEST_PF) {
+		if (req->ioreq)
+			machio_pf_item_put(&req->ioreq->item);
+	} else {
+		kfree(req->inband);
+	}
 	if (machio_op_is_fixed(req->op) && req->fixed) {
 		machio_buffer_unuse(req);	/* refused before its I/O */
 		machio_port_put(&req->fixed->port);
@@ -820,8 +901,14 @@ void machio_req_release(struct machio_req *req)
 	if (!machio_kref_put_not_last(&req->dev->port.ref))
 		goto later;
 	req->dev = NULL;
-	kfree(req->inband);
-	req->inband = NULL;
+	if (req->dest == MACHIO_DEST_PF) {
+		if (!machio_kref_put_not_last(&req->ioreq->item.ref))
+			goto later;
+		req->ioreq = NULL;
+	} else {
+		kfree(req->inband);
+		req->inband = NULL;
+	}
 	/* Uncounted before the space may go: another thread may drop it. */
 	atomic_dec(&space->nr_reqs);
 	req->uncounted = true;

@@ -43,7 +43,7 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 		     MACHIO_FEAT_INBAND | MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
 		     MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
 		     MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED |
-		     MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS;
+		     MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS | MACHIO_FEAT_PF_IO;
 	if (copy_to_user(argp, &q, sizeof(q)))
 		return -EFAULT;
 	return 0;
@@ -288,12 +288,99 @@ static long machio_ioc_pf_task(struct machio_space *space, void __user *argp)
 
 /*
  * A Portfolio call on one number (a descriptor, an item) by the calling
- * task, under its space's Portfolio lock.
+ * task: @call's result into @result; an error of its own (-EINTR) fails
+ * the ioctl.
  */
 static long machio_ioc_pf_call(struct machio_space *space, void __user *argp,
-			       s32 (*call)(struct machio_pf_task *self, s32 arg))
+			       int (*call)(struct machio_space *space,
+					   struct machio_pf_task *self, s32 arg, s32 *result))
 {
 	struct machio_pf_call a;
+	struct machio_pf_task *self;
+	int ret = 0;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.result || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	a.result = machio_pf_current(space, &self);
+	if (!a.result) {
+		ret = call(space, self, a.arg, &a.result);
+		machio_pf_task_put(self);
+	}
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+/* OpenNamedDevice, through the caller's descriptor. */
+static int machio_pf_do_open_device(struct machio_space *space, struct machio_pf_task *self,
+				    s32 fd, s32 *result)
+{
+	mutex_lock(&space->pf.lock);
+	*result = machio_pf_open_device(self, fd);
+	mutex_unlock(&space->pf.lock);
+	return 0;
+}
+
+static int machio_pf_do_close_item(struct machio_space *space, struct machio_pf_task *self,
+				   s32 item, s32 *result)
+{
+	mutex_lock(&space->pf.lock);
+	*result = machio_pf_close_item(self, item);
+	mutex_unlock(&space->pf.lock);
+	return 0;
+}
+
+static int machio_pf_do_delete_item(struct machio_space *space, struct machio_pf_task *self,
+				    s32 item, s32 *result)
+{
+	*result = machio_pf_delete_item(space, self, item);
+	return 0;
+}
+
+static int machio_pf_do_wait_io(struct machio_space *space, struct machio_pf_task *self,
+				s32 ioreq, s32 *result)
+{
+	return machio_pf_wait_io(self, ioreq, result);
+}
+
+static int machio_pf_do_abort_io(struct machio_space *space, struct machio_pf_task *self,
+				 s32 ioreq, s32 *result)
+{
+	*result = machio_pf_abort_io(self, ioreq);
+	return 0;
+}
+
+static long machio_ioc_pf_open_device(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_call(space, argp, machio_pf_do_open_device);
+}
+
+static long machio_ioc_pf_close_item(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_call(space, argp, machio_pf_do_close_item);
+}
+
+static long machio_ioc_pf_delete_item(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_call(space, argp, machio_pf_do_delete_item);
+}
+
+static long machio_ioc_pf_wait_io(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_call(space, argp, machio_pf_do_wait_io);
+}
+
+static long machio_ioc_pf_abort_io(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_call(space, argp, machio_pf_do_abort_io);
+}
+
+/* CreateItem, by the calling task. */
+static long machio_ioc_pf_create_item(struct machio_space *space, void __user *argp)
+{
+	struct machio_pf_create a;
 	struct machio_pf_task *self;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
@@ -302,23 +389,32 @@ static long machio_ioc_pf_call(struct machio_space *space, void __user *argp,
 		return -EINVAL;
 	a.result = machio_pf_current(space, &self);
 	if (!a.result) {
-		mutex_lock(&space->pf.lock);
-		a.result = call(self, a.arg);
-		mutex_unlock(&space->pf.lock);
+		a.result = machio_pf_create_item(space, self, a.type, a.tags);
 		machio_pf_task_put(self);
 	}
 	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
-/* OpenNamedDevice, through the caller's descriptor. */
-static long machio_ioc_pf_open_device(struct machio_space *space, void __user *argp)
+/* SendIO, or DoIO, by the calling task. */
+static long machio_ioc_pf_send_io(struct machio_space *space, void __user *argp)
 {
-	return machio_ioc_pf_call(space, argp, machio_pf_open_device);
-}
+	struct machio_pf_io a;
+	struct machio_pf_task *self;
+	int ret = 0;
 
-static long machio_ioc_pf_close_item(struct machio_space *space, void __user *argp)
-{
-	return machio_ioc_pf_call(space, argp, machio_pf_close_item);
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.result || a.error || (a.flags & ~MACHIO_PF_IO_WAIT) ||
+	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	a.result = machio_pf_current(space, &self);
+	if (!a.result) {
+		ret = machio_pf_send_io(space, self, &a);
+		machio_pf_task_put(self);
+	}
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
 /*
@@ -457,6 +553,11 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_PF_GET_SIGNALS)] = { MACHIO_IOC_PF_GET_SIGNALS, machio_ioc_pf_get_signals },
 	[_IOC_NR(MACHIO_IOC_PF_OPEN_DEVICE)] = { MACHIO_IOC_PF_OPEN_DEVICE, machio_ioc_pf_open_device },
 	[_IOC_NR(MACHIO_IOC_PF_CLOSE_ITEM)] = { MACHIO_IOC_PF_CLOSE_ITEM, machio_ioc_pf_close_item },
+	[_IOC_NR(MACHIO_IOC_PF_CREATE_ITEM)] = { MACHIO_IOC_PF_CREATE_ITEM, machio_ioc_pf_create_item },
+	[_IOC_NR(MACHIO_IOC_PF_DELETE_ITEM)] = { MACHIO_IOC_PF_DELETE_ITEM, machio_ioc_pf_delete_item },
+	[_IOC_NR(MACHIO_IOC_PF_SEND_IO)] = { MACHIO_IOC_PF_SEND_IO, machio_ioc_pf_send_io },
+	[_IOC_NR(MACHIO_IOC_PF_WAIT_IO)] = { MACHIO_IOC_PF_WAIT_IO, machio_ioc_pf_wait_io },
+	[_IOC_NR(MACHIO_IOC_PF_ABORT_IO)] = { MACHIO_IOC_PF_ABORT_IO, machio_ioc_pf_abort_io },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

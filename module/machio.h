@@ -89,6 +89,14 @@ struct machio_pf_item {
 	s32 view_size;			/* its Opera structure's size: n_Size */
 	u8 type;			/* Opera's node type */
 	u8 pri;
+	u8 version;
+	u8 revision;
+	char *name;			/* TAG_ITEM_NAME's copy, or NULL */
+	struct list_head task_node;	/* on its owner's @items, if created by a task */
+	/* Its own fields into its view slot, before the number shows it. */
+	void (*show)(struct machio_pf_item *item, void *slot);
+	/* DeleteItem's work, under its owner's pf->lock; the number goes after. */
+	void (*del)(struct machio_pf_item *item);
 	void (*free)(struct machio_pf_item *item);
 };
 
@@ -104,6 +112,7 @@ struct machio_pf_task {
 	wait_queue_head_t wait;
 	bool gone;
 	struct list_head opens;		/* struct machio_pf_open, under pf->lock */
+	struct list_head items;		/* what it created, under pf->lock */
 };
 
 /* A Portfolio device (pf_device.c): one block device, in its user's world. */
@@ -120,6 +129,27 @@ struct machio_pf_open {
 	struct machio_pf_device *pdev;	/* counted */
 	struct machio_device *dev;	/* from the task's own descriptor */
 	u32 count;
+};
+
+/*
+ * A Portfolio IOReq (pf_ioreq.c): one I/O at a time through its owner's
+ * open of a device.  @lock (irqsave) orders SendIO against completion,
+ * which may run in any context and changes @flags, @error, @actual, @req.
+ */
+struct machio_pf_ioreq {
+	struct machio_pf_item item;
+	struct machio_pf_task *task;	/* its owner, counted: signalled */
+	struct machio_pf_open *open;	/* the owner's open it goes through */
+	struct machio_device *dev;	/* counted */
+	spinlock_t lock;
+	u32 flags;			/* MACHIO_PF_IO_* */
+	s32 error;			/* io_Error */
+	s32 actual;			/* io_Actual */
+	u32 user;			/* the last SendIO's ioi_User */
+	struct machio_req *req;		/* in progress, or NULL */
+	bool deleting;			/* its deleter waits on @wait */
+	bool unviewed;			/* deleted: its view slot is no longer its own */
+	wait_queue_head_t wait;
 };
 
 /* machio_pf_item_insert()'s owner for an item that is a task: itself. */
@@ -343,15 +373,29 @@ struct machio_req {
 	u8 prio;			/* 0..255: its place in the dispatch queue */
 	bool dcounted;			/* in its disk's dispatch inflight */
 	unsigned int nr_pages;		/* pinned, and charged to the space */
+	u8 dest;			/* MACHIO_DEST_*: where its completion goes */
+	bool dwaiting;			/* in its disk's waiting tree (d->dlock) */
 	struct page **pages;		/* pinned user pages */
 	struct page *page_array[MACHIO_INLINE_PAGES];	/* small I/O's @pages */
 	union {
 		void *kbuf;		/* inband: one block, during the I/O */
 		struct bio *poll_bio;	/* polled queue: a bio to poll (q->lock) */
 	};
-	u8 *inband;			/* inband: the caller's bytes */
+	union {
+		u8 *inband;		/* inband: the caller's bytes */
+		struct machio_pf_ioreq *ioreq;	/* MACHIO_DEST_PF: counted */
+	};
 	struct machio_wlock wlock;	/* writes */
 };
+
+/* Where a request's completion goes. */
+enum machio_dest {
+	MACHIO_DEST_QUEUE = 0,		/* @queue, an io_done_queue; NULL: discarded */
+	MACHIO_DEST_PF,			/* @ioreq, a Portfolio IOReq */
+};
+
+/* A request's code once AbortIO took it from its disk's queue. */
+#define MACHIO_CODE_ABORTED	(-1)
 
 /* A request naming a registered buffer. */
 static inline bool machio_op_is_fixed(u32 op)
@@ -416,6 +460,7 @@ int machio_ring_take(struct machio_ring *ring,
 void machio_dispatch_init(struct machio_disk *d);
 void machio_dispatch(struct machio_req *req);
 void machio_dispatch_done(struct machio_req *req);
+bool machio_dispatch_cancel(struct machio_req *req);
 void machio_dispatch_work(struct work_struct *work);
 int machio_dispatch_set_limit(struct machio_disk *d, u32 limit);
 u32 machio_dispatch_get_limit(const struct machio_disk *d);
@@ -459,6 +504,24 @@ int machio_device_status(struct machio_space *space,
 			 struct machio_device_status *arg);
 int machio_device_limit(struct machio_space *space, struct machio_device_limit *arg);
 
+/* pf_tags.c: a CreateItem tag list, read. */
+struct machio_pf_tags {
+	char *name;			/* TAG_ITEM_NAME's copy (kfree), or NULL */
+	u8 pri;
+	u8 version;
+	u8 revision;
+	bool unique_name;
+	u32 present;			/* bit n: type tag 10 + n was given */
+	u64 arg[6];			/* type tags 10..15: the last value of each */
+};
+
+#define MACHIO_PF_TYPE_TAG(tags, tag) \
+	((tags)->present & (1U << ((tag) - MACHIO_PF_TAG_ITEM_LAST - 1)))
+#define MACHIO_PF_TYPE_ARG(tags, tag) ((tags)->arg[(tag) - MACHIO_PF_TAG_ITEM_LAST - 1])
+
+s32 machio_pf_tags_read(u64 utags, struct machio_pf_tags *tags);
+void machio_pf_item_take_tags(struct machio_pf_item *item, struct machio_pf_tags *tags);
+
 /* pf_item.c */
 struct machio_pf_world *machio_pf_world_get(kuid_t uid);
 void machio_pf_world_put(struct machio_pf_world *w);
@@ -468,6 +531,20 @@ s32 machio_pf_item_insert(struct machio_pf_world *w, struct machio_pf_item *item
 struct machio_pf_item *machio_pf_item_get(struct machio_pf_world *w, s32 number, u8 type);
 void machio_pf_item_put(struct machio_pf_item *item);
 void machio_pf_item_remove(struct machio_pf_item *item);
+s32 machio_pf_create_item(struct machio_space *space, struct machio_pf_task *self,
+			  s32 type, u64 utags);
+s32 machio_pf_delete_item(struct machio_space *space, struct machio_pf_task *self, s32 number);
+void machio_pf_delete_owned(struct machio_pf_item *item);
+void machio_pf_delete_all_of(struct machio_pf_task *t);
+
+/* pf_ioreq.c */
+s32 machio_pf_create_ioreq(struct machio_pf_task *self, struct machio_pf_tags *tags);
+void machio_pf_delete_ioreqs_of(struct machio_pf_task *t, struct machio_pf_open *o);
+int machio_pf_send_io(struct machio_space *space, struct machio_pf_task *self,
+		      struct machio_pf_io *a);
+int machio_pf_wait_io(struct machio_pf_task *self, s32 number, s32 *result);
+s32 machio_pf_abort_io(struct machio_pf_task *self, s32 number);
+void machio_pf_io_done(struct machio_req *req);
 
 /* pf_view.c */
 int machio_pf_view_init(struct machio_pf_world *w);
@@ -493,6 +570,7 @@ static inline void machio_pf_task_put(struct machio_pf_task *t)
 /* pf_device.c */
 s32 machio_pf_open_device(struct machio_pf_task *t, s32 fd);
 s32 machio_pf_close_item(struct machio_pf_task *t, s32 number);
+struct machio_pf_open *machio_pf_open_find(struct machio_pf_task *t, s32 number);
 void machio_pf_close_all(struct machio_pf_task *t);
 
 /* pf_signal.c */
@@ -525,5 +603,10 @@ void machio_req_free(struct machio_req *req);
 void machio_req_release(struct machio_req *req);
 void machio_req_free_later(struct machio_req *req);
 void machio_req_start_biased(struct machio_req *req);
+struct machio_req *machio_req_new(struct machio_space *space, struct machio_device *dev);
+int machio_req_prepare_io(struct machio_req *req, s32 count);
+void machio_req_issue(struct machio_req *req);
+void machio_req_refuse(struct machio_req *req);
+void machio_req_abort(struct machio_req *req);
 
 #endif /* _MACHIO_H */

@@ -8,8 +8,8 @@
  * close.  Each task's opens of it are counted on the task, with the task's
  * own device port made from the descriptor its library opened with the
  * caller's permissions, so that no task does I/O with another's rights.
- * The last close of a device by a task ends its use of it (and, as
- * IOReqs land, deletes its IOReqs for it); a task's end closes all.
+ * The last close of a device by a task ends its use of it and deletes
+ * its IOReqs for it; a task's end closes all, after deleting its IOReqs.
  *
  * Locks: the space's pf->lock (the task's opens), then the world's
  * dev_lock (its devices and their open counts), then the table's lock.
@@ -63,7 +63,8 @@ static s32 machio_pf_device_find(struct machio_pf_world *w, dev_t devt,
 	return 0;
 }
 
-static struct machio_pf_open *machio_pf_open_find(struct machio_pf_task *t, s32 number)
+/* @t's open of the device item @number, or NULL.  Under pf->lock. */
+struct machio_pf_open *machio_pf_open_find(struct machio_pf_task *t, s32 number)
 {
 	struct machio_pf_open *o;
 
@@ -155,18 +156,22 @@ s32 machio_pf_close_item(struct machio_pf_task *t, s32 number)
 	item = machio_pf_item_get(w, number, 0);
 	if (!item)
 		return MACHIO_PF_BADITEM;
-	mutex_lock(&w->dev_lock);
 	o = machio_pf_open_find(t, number);
-	if (o)
+	if (o) {
+		/* Opera: the task's last close of a device deletes its IOReqs for it. */
+		if (o->count == 1)
+			machio_pf_delete_ioreqs_of(t, o);
+		mutex_lock(&w->dev_lock);
 		machio_pf_close_opens(t, o, 1);
-	else
+		mutex_unlock(&w->dev_lock);
+	} else {
 		ret = MACHIO_PF_ITEMNOTOPEN;
-	mutex_unlock(&w->dev_lock);
+	}
 	machio_pf_item_put(item);
 	return ret;
 }
 
-/* @t ends: whatever it has open is closed.  Under pf->lock. */
+/* @t ends, its IOReqs deleted: whatever it has open is closed.  Under pf->lock. */
 void machio_pf_close_all(struct machio_pf_task *t)
 {
 	struct machio_pf_world *w = t->item.world;

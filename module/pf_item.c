@@ -101,6 +101,7 @@ void machio_pf_item_init(struct machio_pf_item *item, u8 type, u8 pri,
 			 void (*free)(struct machio_pf_item *item))
 {
 	kref_init(&item->ref);
+	INIT_LIST_HEAD(&item->task_node);
 	item->type = type;
 	item->pri = pri;
 	item->free = free;
@@ -163,6 +164,7 @@ static void machio_pf_item_release(struct kref *ref)
 	struct machio_pf_item *item = container_of(ref, struct machio_pf_item, ref);
 	struct machio_pf_world *w = item->world;
 
+	kfree(item->name);
 	item->free(item);
 	if (w)
 		machio_pf_world_put(w);
@@ -200,4 +202,78 @@ void machio_pf_item_remove(struct machio_pf_item *item)
 	item->number = 0;
 	spin_unlock(&w->lock);
 	machio_pf_item_put(item);
+}
+
+/*
+ * Delete @item, which its owner created: the type's own work (an IOReq's
+ * I/O aborted and waited for), then its number.  Under its owner's
+ * pf->lock.
+ */
+void machio_pf_delete_owned(struct machio_pf_item *item)
+{
+	list_del_init(&item->task_node);
+	if (item->del)
+		item->del(item);
+	machio_pf_item_remove(item);
+}
+
+/* @t ends: everything it created goes, the newest first.  Under pf->lock. */
+void machio_pf_delete_all_of(struct machio_pf_task *t)
+{
+	while (!list_empty(&t->items))
+		machio_pf_delete_owned(list_last_entry(&t->items, struct machio_pf_item, task_node));
+}
+
+/*
+ * CreateItem(@type, @utags) for @self: the item of the type's create
+ * routine, or ER_Kr_BadType for a subsystem other than the kernel's,
+ * BADSUBTYPE for a node type machio cannot create, an error of the tag
+ * list, or the type's own.
+ */
+s32 machio_pf_create_item(struct machio_space *space, struct machio_pf_task *self,
+			  s32 type, u64 utags)
+{
+	struct machio_pf_tags tags = {};
+	s32 ret;
+
+	if (((u32)type >> 8) != MACHIO_PF_KERNELNODE)
+		return MACHIO_PF_BADTYPE;
+	if ((type & 0xff) != MACHIO_PF_IOREQNODE)
+		return MACHIO_PF_BADSUBTYPE;
+	ret = machio_pf_tags_read(utags, &tags);
+	if (!ret) {
+		mutex_lock(&space->pf.lock);
+		ret = machio_pf_create_ioreq(self, &tags);
+		mutex_unlock(&space->pf.lock);
+	}
+	kfree(tags.name);
+	return ret;
+}
+
+/*
+ * DeleteItem(@number) for @self: 0; BADITEM; BADPRIV for an item @self
+ * does not own (Opera's code, where its documentation says NOTOWNER);
+ * NOSUPPORT for its own task (a thread ends by exiting).
+ */
+s32 machio_pf_delete_item(struct machio_space *space, struct machio_pf_task *self, s32 number)
+{
+	struct machio_pf_item *item;
+	s32 ret = 0;
+
+	item = machio_pf_item_get(self->item.world, number, 0);
+	if (!item)
+		return MACHIO_PF_BADITEM;
+	if (item->owner != self->item.number)
+		ret = MACHIO_PF_BADPRIV;
+	else if (item == &self->item)
+		ret = MACHIO_PF_NOSUPPORT;
+	if (!ret) {
+		mutex_lock(&space->pf.lock);
+		/* Unless something else of the task's deleted it meanwhile. */
+		if (item->number == number)
+			machio_pf_delete_owned(item);
+		mutex_unlock(&space->pf.lock);
+	}
+	machio_pf_item_put(item);
+	return ret;
 }

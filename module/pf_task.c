@@ -13,9 +13,9 @@
  *    saying so is cleaned up by the next one);
  *  - when the space is closed (process exit), with every other task.
  *
- * Going away, a task closes what it opened and loses its item number
- * (SendSignal to it is BADITEM); as issue 8 adds them, it also deletes
- * what it created.
+ * Going away, a task deletes what it created (its IOReqs' I/O aborted
+ * or waited for), closes what it opened and loses its item number
+ * (SendSignal to it is BADITEM).
  */
 #include <linux/pid.h>
 #include <linux/sched.h>
@@ -45,6 +45,8 @@ static void machio_pf_task_end(struct machio_pf_task *t)
 	unsigned long flags;
 
 	list_del_init(&t->node);
+	/* Its IOReqs before the opens they go through. */
+	machio_pf_delete_all_of(t);
 	machio_pf_close_all(t);
 	spin_lock_irqsave(&t->lock, flags);
 	t->gone = true;
@@ -135,6 +137,7 @@ s32 machio_pf_current(struct machio_space *space, struct machio_pf_task **task)
 	t->sig_alloc = MACHIO_PF_SIGS_SYSTEM;
 	t->item.view_size = sizeof(struct machio_pf_node);
 	INIT_LIST_HEAD(&t->opens);
+	INIT_LIST_HEAD(&t->items);
 	err = machio_pf_item_insert(pf->world, &t->item, MACHIO_PF_OWNER_SELF);
 	if (err) {
 		machio_pf_item_put(&t->item);

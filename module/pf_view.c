@@ -75,6 +75,10 @@ void machio_pf_view_publish(struct machio_pf_item *item, u32 index)
 	node->n_Priority = item->pri;
 	node->n_Size = item->view_size;
 	node->n_Owner = item->owner;
+	node->n_Version = item->version;
+	node->n_Revision = item->revision;
+	if (item->show)
+		item->show(item, node);
 	/* Pairs with LookupItem's acquire load: the fields before the number. */
 	smp_store_release(&node->n_Item, item->number);
 }

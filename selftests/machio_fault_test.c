@@ -354,6 +354,83 @@ TEST_F(fault, portfolio_open_device)
 	EXPECT_LE(1, nomem);
 }
 
+/* A Portfolio call on one item: its Err. */
+static __s32 pf_item_call(int fd, unsigned long cmd, __s32 item)
+{
+	struct machio_pf_call a = { .arg = item };
+
+	return machio_ioctl(fd, cmd, &a) ? -1 : a.result;
+}
+
+/* DoIO of @cmd, @len bytes at block 0 from or into @buf: its result. */
+static __s32 pf_do_io(int fd, __s32 ior, __u8 cmd, void *buf, __s32 len)
+{
+	struct machio_pf_ioinfo info = { .ioi_Command = cmd };
+	struct machio_pf_io a = {
+		.ioreq = ior, .flags = MACHIO_PF_IO_WAIT, .info = (__u64)(uintptr_t)&info,
+	};
+	struct machio_pf_iobuf *b = cmd == MACHIO_PF_CMD_WRITE ? &info.ioi_Send : &info.ioi_Recv;
+
+	b->iob_Buffer = (__u64)(uintptr_t)buf;
+	b->iob_Len = len;
+	return machio_ioctl(fd, MACHIO_IOC_PF_SEND_IO, &a) ? -1 : a.result;
+}
+
+/*
+ * CreateIOReq and DoIO under each allocation failure: the IOReq or NOMEM;
+ * a write that goes through or NOMEM, leaving the IOReq usable; the bytes
+ * of every write that went through read back.
+ */
+TEST_F(fault, portfolio_ioreq_create_and_io)
+{
+	__s32 dev, ior;
+	int n, nomem = 0;
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	dev = pf_item_call(self->mfd, MACHIO_IOC_PF_OPEN_DEVICE, self->bfd);
+	ASSERT_LT(0, dev);
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		struct machio_pf_tag tags[] = {
+			{ MACHIO_PF_TAG_ITEM_NAME, 0, (__u64)(uintptr_t)"faulty" },
+			{ MACHIO_PF_CREATEIOREQ_TAG_DEVICE, 0, (__u64)dev }, { 0 },
+		};
+		struct machio_pf_create c = {
+			.type = (MACHIO_PF_KERNELNODE << 8) | MACHIO_PF_IOREQNODE,
+			.tags = (__u64)(uintptr_t)tags,
+		};
+		__s32 got;
+
+		arm_nth(n);
+		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
+		unused = disarm_nth();
+		ior = c.result;
+		if (ior == MACHIO_PF_NOMEM) {
+			nomem++;
+			c.result = 0;
+			ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
+			ior = c.result;
+		}
+		ASSERT_LT(0, ior) TH_LOG("fault %d: %#x", n, ior);
+
+		fill_pattern(self->out, 4096, n);
+		arm_nth(n);
+		got = pf_do_io(self->mfd, ior, MACHIO_PF_CMD_WRITE, self->out, 4096);
+		unused = disarm_nth() && unused;
+		if (got == MACHIO_PF_NOMEM) {
+			nomem++;
+			got = pf_do_io(self->mfd, ior, MACHIO_PF_CMD_WRITE, self->out, 4096);
+		}
+		ASSERT_EQ(0, got) TH_LOG("fault %d: %#x", n, got);
+		memset(self->in, 0, 4096);
+		ASSERT_EQ(0, pf_do_io(self->mfd, ior, MACHIO_PF_CMD_READ, self->in, 4096));
+		EXPECT_EQ(0, memcmp(self->out, self->in, 4096)) TH_LOG("fault %d", n);
+		EXPECT_EQ(0, pf_item_call(self->mfd, MACHIO_IOC_PF_DELETE_ITEM, ior));
+	}
+	EXPECT_LE(2, nomem);
+	EXPECT_EQ(0, pf_item_call(self->mfd, MACHIO_IOC_PF_CLOSE_ITEM, dev));
+}
+
 /* Ring pages come from the page allocator: let fail-nth reach order 0 too. */
 static void fail_pages_too(bool on)
 {

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// LookupItem and CheckItem: a read of the module's item view
-// (module/pf_view.c), mapped read-only once per process, with no system
-// call.
+// Items: LookupItem and CheckItem, a read of the module's item view
+// (module/pf_view.c) mapped read-only once per process, with no system
+// call; CreateItem and DeleteItem (module/pf_item.c).
 #include "internal.hpp"
 
 #include <machio/portfolio.h>
 
 #include <atomic>
+#include <cstdarg>
+#include <cstddef>
+#include <iterator>
 #include <sys/mman.h>
 
 namespace {
@@ -56,4 +59,41 @@ extern "C" void* CheckItem(Item i, uint8 ftype, uint8 ntype) {
     if (!node || node->n_SubsysType != ftype || node->n_Type != ntype)
         return nullptr;
     return const_cast<ItemNode*>(node);
+}
+
+extern "C" Item CreateItem(int32 ct, const TagArg* p) {
+    static_assert(sizeof(TagArg) == sizeof(struct machio_pf_tag));
+    static_assert(offsetof(TagArg, ta_Arg) == offsetof(struct machio_pf_tag, arg));
+    struct machio_pf_create arg = {};
+    arg.type = ct;
+    arg.tags = reinterpret_cast<uintptr_t>(p);
+    if (int32 err = machio::detail::portfolio_ioctl(MACHIO_IOC_PF_CREATE_ITEM, &arg))
+        return err;
+    return arg.result;
+}
+
+extern "C" Item CreateItemVA(int32 ct, uint32 tag, ...) {
+    // Up to 63 pairs: more than any item takes (refused with BADTAG).
+    TagArg tags[64];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, tag);
+    for (; tag != TAG_END && n + 1 < std::size(tags); tag = va_arg(ap, uint32)) {
+        tags[n].ta_Tag = tag;
+        tags[n].ta_Arg = va_arg(ap, TagData);
+        n++;
+    }
+    va_end(ap);
+    if (tag != TAG_END)
+        return BADTAG;
+    tags[n] = TagArg{TAG_END, nullptr};
+    return CreateItem(ct, tags);
+}
+
+extern "C" Err DeleteItem(Item i) {
+    struct machio_pf_call arg = {};
+    arg.arg = i;
+    if (int32 err = machio::detail::portfolio_ioctl(MACHIO_IOC_PF_DELETE_ITEM, &arg))
+        return err;
+    return arg.result;
 }

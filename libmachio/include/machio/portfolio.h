@@ -100,6 +100,30 @@ MACHIO_API void* LookupItem(Item i);
 /* LookupItem, and NULL unless its n_SubsysType is ftype and n_Type ntype. */
 MACHIO_API void* CheckItem(Item i, uint8 ftype, uint8 ntype);
 
+/* Item tags (item.h): every item takes these; a type's own start at 10. */
+#define TAG_ITEM_END TAG_END
+#define TAG_ITEM_NAME 1 /* a name, copied: up to 255 characters */
+#define TAG_ITEM_PRI 2  /* a priority, 0-255: higher first */
+#define TAG_ITEM_VERSION 3
+#define TAG_ITEM_REVISION 4
+#define TAG_ITEM_CONSTANT_NAME 5
+#define TAG_ITEM_UNIQUE_NAME 6
+#define TAG_ITEM_LAST 9
+
+/* Make an item of type ct (MKNODEID(KERNELNODE, node type)) from the tag
+ * list p (ending at TAG_END; TAG_JUMP and TAG_NOP as in Opera; NULL: no
+ * tags), owned by the calling task.  The new item, or ER_Kr_BadType (not
+ * a kernel node), BADSUBTYPE (a node type machio does not create),
+ * BADTAG, BADNAME, BADPTR (an unreadable list), NOMEM,
+ * ER_Kr_ItemTableFull, or the type's own errors. */
+MACHIO_API Item CreateItem(int32 ct, const TagArg* p);
+/* CreateItem with the tags as arguments: tag, value, ..., TAG_END. */
+MACHIO_API Item CreateItemVA(int32 ct, uint32 tag, ...);
+/* Delete an item the calling task made.  0; BADITEM; BADPRIV for an item
+ * it does not own (Opera's code; its documents said NOTOWNER); NOSUPPORT
+ * for its own task item (a thread ends by returning). */
+MACHIO_API Err DeleteItem(Item i);
+
 /* ---- Devices (device.h) ---- */
 
 /* Open the block device `name` (a name under /dev, such as "nullb0", or a
@@ -115,6 +139,107 @@ MACHIO_API Item OpenNamedDevice(const char* name, void* args);
  * has it not open. */
 MACHIO_API Err CloseItem(Item item);
 #define CloseNamedDevice(dev) CloseItem(dev)
+
+/* What CMD_STATUS reads into ioi_Recv (Opera's, 36 bytes). */
+typedef struct DeviceStatus {
+    uint8 ds_DriverIdentity;
+    uint8 ds_DriverStatusVersion;
+    uint8 ds_FamilyCode; /* DS_DEVTYPE_HARDDISK */
+    uint8 ds_headerPad;
+    uint32 ds_MaximumStatusSize; /* sizeof(DeviceStatus) */
+    uint32 ds_DeviceBlockSize;   /* the logical block size */
+    uint32 ds_DeviceBlockCount;  /* at most 0xffffffff */
+    uint32 ds_DeviceFlagWord;
+    uint32 ds_DeviceUsageFlags; /* DS_USAGE_* */
+    uint32 ds_DeviceLastErrorCode;
+    uint32 ds_DeviceMediaChangeCntr;
+    uint32 ds_Reserved;
+} DeviceStatus;
+
+#define DS_DEVTYPE_OTHER 0
+#define DS_DEVTYPE_CDROM 1
+#define DS_DEVTYPE_HARDDISK 2
+#define DS_DEVTYPE_FILE 3
+#define DS_USAGE_FILESYSTEM 0x80000000
+#define DS_USAGE_PRIVACCESS 0x40000000
+#define DS_USAGE_READONLY 0x20000000 /* the device, or the task's open of it */
+#define DS_USAGE_OFFLINE 0x10000000
+
+/* ---- I/O requests (io.h) ---- */
+
+typedef struct IOBuf {
+    void* iob_Buffer;
+    int32 iob_Len;
+} IOBuf;
+
+typedef struct IOInfo {
+    uint8 ioi_Command;     /* CMD_* */
+    uint8 ioi_Flags;       /* IO_QUICK or 0 */
+    uint8 ioi_Unit;        /* 0 */
+    uint8 ioi_Flags2;      /* 0 */
+    uint32 ioi_CmdOptions; /* ignored */
+    uint32 ioi_User;       /* yours: echoed in a completion message */
+    int32 ioi_Offset;      /* in device blocks */
+    IOBuf ioi_Send;        /* CMD_WRITE's data */
+    IOBuf ioi_Recv;        /* CMD_READ's and CMD_STATUS's buffer */
+} IOInfo;
+
+/* An IOReq as LookupItem shows it: Opera's, with 64-bit pointers, all
+ * null (the module's lists and device are its own). */
+typedef struct IOReq {
+    ItemNode io;
+    struct ItemNode* io_Link[2];
+    void* io_Dev;
+    struct IOReq* (*io_CallBack)(struct IOReq*);
+    IOInfo io_Info;  /* the last SendIO's */
+    int32 io_Actual; /* bytes moved */
+    uint32 io_Flags; /* IO_DONE, IO_QUICK, IO_WAITING */
+    int32 io_Error;  /* the outcome: 0 or an Err */
+    int32 io_Extension[2];
+    Item io_MsgItem; /* its completion message, or (signals) its owner */
+    int32 io_Private0;
+} IOReq;
+
+#define CMD_WRITE 0
+#define CMD_READ 1
+#define CMD_STATUS 2
+
+#define IO_DONE 0x01
+#define IO_QUICK 0x02
+#define IO_INTERNAL 0x04
+#define IO_WAITING 0x08
+
+#define CREATEIOREQ_TAG_REPLYPORT 10
+#define CREATEIOREQ_TAG_DEVICE 11
+
+/* An IOReq to the device dev, which the calling task must have open, of
+ * priority pri (higher goes to the device first when it has an
+ * in-progress limit), notified by SIGF_IODONE (mp 0).  BADITEM for a dev
+ * that is no device or an mp that is no message port; ER_Kr_ItemNotOpen;
+ * NOMEM. */
+MACHIO_API Item CreateIOReq(const char* name, uint8 pri, Item dev, Item mp);
+/* Aborts the I/O in progress, and waits for it. */
+#define DeleteIOReq(ior) DeleteItem(ior)
+/* Start the I/O *ioiP describes: 1 done already, 0 in progress (the
+ * owner is notified when it is done), or, with nothing started, BADITEM,
+ * NOTOWNER, ER_IONotDone (one I/O at a time), BADPTR (ioiP or a buffer),
+ * BADIOARG (ioi_Flags other than IO_QUICK, or ioi_Flags2), BADUNIT, NOMEM.
+ * The command's own outcome is in io_Error: BADCOMMAND, BADIOARG (an
+ * offset past the end, a length that is no multiple of the block size, a
+ * buffer not aligned for the device), ... */
+MACHIO_API Err SendIO(Item ior, const IOInfo* ioiP);
+/* SendIO with IO_QUICK, then WaitIO if it did not complete at once:
+ * io_Error, or SendIO's error. */
+MACHIO_API Err DoIO(Item ior, const IOInfo* ioiP);
+/* Wait until ior is done: io_Error; BADITEM; NOTOWNER. */
+MACHIO_API Err WaitIO(Item ior);
+/* 1 if ior is done, 0 if in progress, BADITEM: a read of the item view,
+ * no system call.  (Do not poll with it.) */
+MACHIO_API int32 CheckIO(Item ior);
+/* Stop ior's I/O if it is still waiting for the device: it completes with
+ * io_Error ABORTED, notified as usual; I/O at the device completes in its
+ * own time.  0 either way (WaitIO next); BADITEM; NOTOWNER. */
+MACHIO_API Err AbortIO(Item ior);
 
 /* ---- Error codes (operror.h) ----
  *

@@ -39,6 +39,7 @@
 #define MACHIO_FEAT_POLLED		(1ULL << 9)	/* MACHIO_QUEUE_POLLED */
 #define MACHIO_FEAT_DISPATCH		(1ULL << 10)	/* DEVICE_LIMIT, request priority */
 #define MACHIO_FEAT_PF_SIGNALS		(1ULL << 11)	/* Portfolio tasks and signals */
+#define MACHIO_FEAT_PF_IO		(1ULL << 12)	/* Portfolio items and IOReqs */
 
 /* Mach port names: index << 8 | generation; never 0 nor ~0. */
 #define MACHIO_PORT_NULL	0U
@@ -375,6 +376,21 @@ struct machio_queue_reap {
 #define MACHIO_PF_ILLEGALSIGNAL		MACHIO_PF_KERR(1, 22)
 #define MACHIO_PF_NOTFOUND		MACHIO_PF_KERR(0, 5)
 #define MACHIO_PF_ITEMNOTOPEN		MACHIO_PF_KERR(1, 5)
+#define MACHIO_PF_BADTAG		MACHIO_PF_KERR(0, 2)
+#define MACHIO_PF_BADTAGVAL		MACHIO_PF_KERR(0, 3)
+#define MACHIO_PF_BADSUBTYPE		MACHIO_PF_KERR(0, 7)
+#define MACHIO_PF_BADPTR		MACHIO_PF_KERR(0, 9)
+#define MACHIO_PF_ABORTED		MACHIO_PF_KERR(0, 10)
+#define MACHIO_PF_BADUNIT		MACHIO_PF_KERR(0, 11)
+#define MACHIO_PF_BADCOMMAND		MACHIO_PF_KERR(0, 12)
+#define MACHIO_PF_BADIOARG		MACHIO_PF_KERR(0, 13)
+#define MACHIO_PF_BADNAME		MACHIO_PF_KERR(0, 14)
+#define MACHIO_PF_IONOTDONE		MACHIO_PF_KERR(0, 15)
+#define MACHIO_PF_NOSUPPORT		MACHIO_PF_KERR(0, 16)
+#define MACHIO_PF_NOTOWNER		MACHIO_PF_KERR(0, 18)
+#define MACHIO_PF_DEVICEOFFLINE		MACHIO_PF_KERR(0, 19)
+#define MACHIO_PF_DEVICEERROR		MACHIO_PF_KERR(0, 20)
+#define MACHIO_PF_BADTYPE		MACHIO_PF_KERR(1, 1)
 
 /* Item numbers: the index in bits 0-11 (from 16), a generation in 16-30. */
 #define MACHIO_PF_MAX_ITEMS	4096
@@ -383,6 +399,7 @@ struct machio_queue_reap {
 /* Opera's node types (kernelnodes.h): n_SubsysType, then n_Type. */
 #define MACHIO_PF_KERNELNODE	1
 #define MACHIO_PF_TASKNODE	5
+#define MACHIO_PF_IOREQNODE	14
 #define MACHIO_PF_DEVICENODE	15
 
 /* Where a device's view (Opera's Device, LP64) keeps dev_OpenCnt, and its size. */
@@ -445,14 +462,133 @@ struct machio_pf_signal {
  * MACHIO_IOC_PF_OPEN_DEVICE: OpenNamedDevice, with the block device (@arg)
  * the library opened with the caller's own permissions.  The device item
  * is its user's one for that block device; each call opens it once more
- * for the calling task.  MACHIO_IOC_PF_CLOSE_ITEM: CloseItem (@arg), for
- * the calling task.
+ * for the calling task.  The calls on one item (@arg) by the calling task:
+ * MACHIO_IOC_PF_CLOSE_ITEM CloseItem, MACHIO_IOC_PF_DELETE_ITEM DeleteItem,
+ * MACHIO_IOC_PF_WAIT_IO WaitIO (EINTR on a Linux signal: call it again),
+ * MACHIO_IOC_PF_ABORT_IO AbortIO.
  */
 struct machio_pf_call {
-	__s32 arg;		/* in: OPEN_DEVICE a block device's fd; CLOSE_ITEM the item */
+	__s32 arg;		/* in: OPEN_DEVICE a block device's fd; else the item */
 	__s32 result;		/* out: the device item, 0, or an Err */
 	__u64 reserved[2];	/* must be zero */
 };
+
+/*
+ * MACHIO_IOC_PF_CREATE_ITEM: CreateItem(@type, @tags).  @type is Opera's
+ * MKNODEID(subsystem, node type); @tags a user pointer to an array of
+ * struct machio_pf_tag (an LP64 TagArg) ending at TAG_END, or 0.  Item
+ * tags and the type's own, as in Opera; names are copied, at most
+ * MACHIO_PF_NAME_MAX bytes.
+ */
+struct machio_pf_create {
+	__s32 type;		/* in: MKNODEID(MACHIO_PF_KERNELNODE, node type) */
+	__s32 result;		/* out: the new item, or an Err */
+	__u64 tags;		/* in: struct machio_pf_tag[], or 0 */
+	__u64 reserved[2];	/* must be zero */
+};
+
+struct machio_pf_tag {
+	__u32 tag;
+	__u32 pad;		/* ignored: a TagArg's padding */
+	__u64 arg;
+};
+
+#define MACHIO_PF_TAG_END		0
+#define MACHIO_PF_TAG_ITEM_NAME		1
+#define MACHIO_PF_TAG_ITEM_PRI		2
+#define MACHIO_PF_TAG_ITEM_VERSION	3
+#define MACHIO_PF_TAG_ITEM_REVISION	4
+#define MACHIO_PF_TAG_ITEM_CONSTANT_NAME 5
+#define MACHIO_PF_TAG_ITEM_UNIQUE_NAME	6
+#define MACHIO_PF_TAG_ITEM_LAST		9
+#define MACHIO_PF_TAG_JUMP		254
+#define MACHIO_PF_TAG_NOP		255
+#define MACHIO_PF_CREATEIOREQ_TAG_REPLYPORT 10
+#define MACHIO_PF_CREATEIOREQ_TAG_DEVICE 11
+
+#define MACHIO_PF_NAME_MAX	255
+
+/* Opera's IOBuf and IOInfo (io.h), as an LP64 program lays them out. */
+struct machio_pf_iobuf {
+	__u64 iob_Buffer;	/* a user address */
+	__s32 iob_Len;
+	__u32 iob_pad;		/* ignored in; 0 in the view */
+};
+
+struct machio_pf_ioinfo {
+	__u8 ioi_Command;	/* MACHIO_PF_CMD_* */
+	__u8 ioi_Flags;		/* MACHIO_PF_IO_QUICK or 0 */
+	__u8 ioi_Unit;		/* 0 */
+	__u8 ioi_Flags2;	/* 0 */
+	__u32 ioi_CmdOptions;
+	__u32 ioi_User;		/* the caller's, echoed in the completion */
+	__s32 ioi_Offset;	/* in device blocks */
+	struct machio_pf_iobuf ioi_Send;
+	struct machio_pf_iobuf ioi_Recv;
+};
+
+#define MACHIO_PF_CMD_WRITE	0
+#define MACHIO_PF_CMD_READ	1
+#define MACHIO_PF_CMD_STATUS	2
+
+/* io_Flags */
+#define MACHIO_PF_IO_DONE	0x01
+#define MACHIO_PF_IO_QUICK	0x02
+#define MACHIO_PF_IO_WAITING	0x08
+
+/* Opera's IOReq (io.h), LP64, as the view shows it. */
+struct machio_pf_ioreq_view {
+	struct machio_pf_node io;
+	__u64 io_Link[2];	/* 0 */
+	__u64 io_Dev;		/* 0 */
+	__u64 io_CallBack;	/* 0 */
+	struct machio_pf_ioinfo io_Info;	/* the last SendIO's */
+	__s32 io_Actual;	/* bytes transferred */
+	__u32 io_Flags;		/* MACHIO_PF_IO_*; written last, with release */
+	__s32 io_Error;
+	__s32 io_Extension[2];
+	__s32 io_MsgItem;	/* its message, or (signals) its owner task */
+	__s32 io_SigItem;	/* 0 */
+	__u32 io_pad;
+};
+
+/* Opera's DeviceStatus (device.h): what CMD_STATUS reads. */
+struct machio_pf_device_status {
+	__u8 ds_DriverIdentity;
+	__u8 ds_DriverStatusVersion;
+	__u8 ds_FamilyCode;	/* MACHIO_PF_DS_DEVTYPE_HARDDISK */
+	__u8 ds_headerPad;
+	__u32 ds_MaximumStatusSize;
+	__u32 ds_DeviceBlockSize;
+	__u32 ds_DeviceBlockCount;
+	__u32 ds_DeviceFlagWord;
+	__u32 ds_DeviceUsageFlags;	/* MACHIO_PF_DS_USAGE_READONLY */
+	__u32 ds_DeviceLastErrorCode;
+	__u32 ds_DeviceMediaChangeCntr;
+	__u32 ds_Reserved;
+};
+
+#define MACHIO_PF_DS_DEVTYPE_HARDDISK	2
+#define MACHIO_PF_DS_USAGE_READONLY	0x20000000
+
+/*
+ * MACHIO_IOC_PF_SEND_IO: SendIO(@ioreq, @info), or with MACHIO_PF_IO_WAIT
+ * DoIO: IO_QUICK forced, and a deferred request waited for.  @result is
+ * SendIO's (1 done, 0 in progress, or an Err); once done, @error is its
+ * io_Error.  A Linux signal that ends DoIO's wait leaves the request in
+ * progress: @result 0 and MACHIO_PF_IO_PENDING in @flags (WaitIO next).
+ */
+struct machio_pf_io {
+	__s32 ioreq;		/* in */
+	__s32 result;		/* out */
+	__u32 flags;		/* in: MACHIO_PF_IO_WAIT; out: MACHIO_PF_IO_PENDING */
+	__s32 error;		/* out: io_Error, once done */
+	__u64 info;		/* in: a user pointer to struct machio_pf_ioinfo */
+	__u64 reserved[2];	/* must be zero */
+};
+
+#define MACHIO_PF_IO_WAIT	(1U << 0)
+#define MACHIO_PF_IO_PENDING	(1U << 1)
 
 /* Portfolio's system signals (bits 0-7; bit 31 is illegal). */
 #define MACHIO_PF_SIGF_ABORT	0x04
@@ -466,5 +602,10 @@ struct machio_pf_call {
 #define MACHIO_IOC_PF_GET_SIGNALS	_IOWR(MACHIO_IOC_MAGIC, 0x15, struct machio_pf_signal)
 #define MACHIO_IOC_PF_OPEN_DEVICE	_IOWR(MACHIO_IOC_MAGIC, 0x16, struct machio_pf_call)
 #define MACHIO_IOC_PF_CLOSE_ITEM	_IOWR(MACHIO_IOC_MAGIC, 0x17, struct machio_pf_call)
+#define MACHIO_IOC_PF_CREATE_ITEM	_IOWR(MACHIO_IOC_MAGIC, 0x18, struct machio_pf_create)
+#define MACHIO_IOC_PF_DELETE_ITEM	_IOWR(MACHIO_IOC_MAGIC, 0x19, struct machio_pf_call)
+#define MACHIO_IOC_PF_SEND_IO		_IOWR(MACHIO_IOC_MAGIC, 0x1a, struct machio_pf_io)
+#define MACHIO_IOC_PF_WAIT_IO		_IOWR(MACHIO_IOC_MAGIC, 0x1b, struct machio_pf_call)
+#define MACHIO_IOC_PF_ABORT_IO		_IOWR(MACHIO_IOC_MAGIC, 0x1c, struct machio_pf_call)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
