@@ -176,7 +176,7 @@ TEST_F(CApi, HostAndTaskNamesOfAFreshSpace) {
                                  MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
                                  MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
                                  MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED |
-                                 MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS);
+                                 MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS | MACHIO_FEAT_PF_IO);
     std::ifstream param("/sys/module/machio/parameters/max_names");
     unsigned max_names = 0;
     if (param >> max_names)

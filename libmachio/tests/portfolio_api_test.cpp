@@ -1,7 +1,9 @@
-// <machio/portfolio.h> against the real module: tasks and signals between
-// threads, and a thread's task ending with the thread.
+// <machio/portfolio.h> and machio::portfolio against the real module: tasks
+// and signals between threads, a thread's task ending with the thread,
+// devices, and I/O requests.
 #include "vm_support.hpp"
 
+#include <machio/machio.hpp>
 #include <machio/portfolio.h>
 
 #include <uapi/linux/machio.h>
@@ -9,6 +11,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <span>
 #include <thread>
 
 namespace {
@@ -101,6 +106,145 @@ TEST(PortfolioSignals, KernelCodesAreOperas) {
     EXPECT_EQ(MACHIO_PF_ITEMTABLEFULL, MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_ItemTableFull));
     EXPECT_EQ(MACHIO_PF_SIGF_IODONE, SIGF_IODONE);
     EXPECT_EQ(MACHIO_PF_SIGF_ABORT, SIGF_ABORT);
+}
+
+} // namespace
+
+namespace {
+
+// 4 KiB-aligned bytes: O_DIRECT's rule, and so machio's.
+struct aligned_bytes {
+    explicit aligned_bytes(std::size_t n)
+        : p(static_cast<std::byte*>(std::aligned_alloc(4096, n))), size(n) {}
+    ~aligned_bytes() { std::free(p); }
+    std::span<std::byte> span() { return {p, size}; }
+    std::byte* p;
+    std::size_t size;
+};
+
+TEST(PortfolioIO, CreateIOReqThenDoIOAndSendIOMoveTheBytes) {
+    MACHIO_SKIP_WITHOUT_MODULE();
+    test::nullb disk;
+    ASSERT_TRUE(disk.ok()) << disk.error();
+    Item dev = OpenNamedDevice(disk.name().c_str(), nullptr);
+    ASSERT_GT(dev, 0);
+    Item ior = CreateIOReq("reader", 30, dev, 0);
+    ASSERT_GT(ior, 0);
+    auto* r = static_cast<const IOReq*>(CheckItem(ior, KERNELNODE, IOREQNODE));
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->io.n_Priority, 30);
+    EXPECT_EQ(r->io.n_Owner, machio_current_task());
+    EXPECT_EQ(CheckIO(ior), 1);
+
+    aligned_bytes out(8192), in(8192);
+    test::fill_pattern(out.p, out.size, 4);
+    IOInfo w{};
+    w.ioi_Command = CMD_WRITE;
+    w.ioi_Offset = 16;
+    w.ioi_Send = IOBuf{out.p, 8192};
+    EXPECT_EQ(DoIO(ior, &w), 0);
+    EXPECT_EQ(r->io_Actual, 8192);
+
+    IOInfo rd{};
+    rd.ioi_Command = CMD_READ;
+    rd.ioi_Offset = 16;
+    rd.ioi_Recv = IOBuf{in.p, 8192};
+    Err sent = SendIO(ior, &rd);
+    ASSERT_GE(sent, 0);
+    EXPECT_EQ(WaitIO(ior), 0);
+    EXPECT_EQ(CheckIO(ior), 1);
+    EXPECT_EQ(r->io_Error, 0);
+    EXPECT_EQ(r->io_Actual, 8192);
+    EXPECT_EQ(std::memcmp(out.p, in.p, 8192), 0);
+    // The one done without IO_QUICK notified; collect it.
+    EXPECT_EQ(ClearCurrentSignals(SIGF_IODONE), SIGF_IODONE);
+
+    DeviceStatus ds{};
+    IOInfo st{};
+    st.ioi_Command = CMD_STATUS;
+    st.ioi_Recv = IOBuf{&ds, sizeof(ds)};
+    EXPECT_EQ(DoIO(ior, &st), 0);
+    EXPECT_EQ(ds.ds_DeviceBlockSize, 512U);
+    EXPECT_EQ(ds.ds_DeviceBlockCount, uint32(64 * 1024 * 1024 / 512));
+    EXPECT_EQ(ds.ds_FamilyCode, DS_DEVTYPE_HARDDISK);
+
+    IOInfo bad{};
+    bad.ioi_Command = 77;
+    EXPECT_EQ(DoIO(ior, &bad), BADCOMMAND);
+    EXPECT_EQ(AbortIO(ior), 0);
+    EXPECT_EQ(SendIO(ior, nullptr), BADPTR);
+    EXPECT_EQ(SendIO(dev, &st), BADITEM);
+    EXPECT_EQ(CheckIO(dev), BADITEM);
+
+    EXPECT_EQ(DeleteIOReq(ior), 0);
+    EXPECT_EQ(CheckIO(ior), BADITEM);
+    EXPECT_EQ(DeleteIOReq(ior), BADITEM);
+    EXPECT_EQ(CloseNamedDevice(dev), 0);
+}
+
+TEST(PortfolioIO, CreateItemTakesOperasTagLists) {
+    MACHIO_SKIP_WITHOUT_MODULE();
+    test::nullb disk;
+    ASSERT_TRUE(disk.ok()) << disk.error();
+    Item dev = OpenNamedDevice(disk.name().c_str(), nullptr);
+    ASSERT_GT(dev, 0);
+    Item ior = CreateItemVA(MKNODEID(KERNELNODE, IOREQNODE), TAG_ITEM_PRI, (void*)9,
+                            CREATEIOREQ_TAG_DEVICE, (void*)intptr_t(dev), TAG_END);
+    ASSERT_GT(ior, 0);
+    EXPECT_EQ(static_cast<const ItemNode*>(LookupItem(ior))->n_Priority, 9);
+    EXPECT_EQ(DeleteItem(ior), 0);
+
+    EXPECT_EQ(CreateIOReq(nullptr, 0, dev, 77), BADITEM); // no such message port
+    EXPECT_EQ(CreateIOReq(nullptr, 0, machio_current_task(), 0), BADITEM);
+    EXPECT_EQ(CreateItemVA(MKNODEID(KERNELNODE, IOREQNODE), 40, nullptr, TAG_END), BADTAG);
+    EXPECT_EQ(CreateItem(MKNODEID(KERNELNODE, MESSAGENODE + 100), nullptr), BADSUBTYPE);
+    EXPECT_EQ(CreateItem(MKNODEID(3, IOREQNODE), nullptr),
+              MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_BadType));
+    EXPECT_EQ(DeleteItem(dev), BADPRIV); // the kernel's
+    EXPECT_EQ(CloseNamedDevice(dev), 0);
+    // Not open now: the device item went with the last close.
+    EXPECT_EQ(CreateIOReq(nullptr, 0, dev, 0), BADITEM);
+}
+
+TEST(PortfolioIO, CxxTypesOwnTheirItems) {
+    MACHIO_SKIP_WITHOUT_MODULE();
+    namespace pf = machio::portfolio;
+    test::nullb disk;
+    ASSERT_TRUE(disk.ok()) << disk.error();
+    auto dev = pf::device::open(disk.name());
+    ASSERT_TRUE(dev) << dev.error().message();
+    auto ior = pf::io_request::create(*dev, 5, "cxx");
+    ASSERT_TRUE(ior) << ior.error().message();
+    pf::item_t number = ior->item();
+
+    aligned_bytes out(4096), in(4096);
+    test::fill_pattern(out.p, out.size, 8);
+    auto wrote = ior->write(out.span(), 3);
+    ASSERT_TRUE(wrote);
+    EXPECT_EQ(*wrote, 4096U);
+    ASSERT_FALSE(ior->start_read(in.span(), 3));
+    auto got = ior->wait();
+    ASSERT_TRUE(got);
+    EXPECT_EQ(*got, 4096U);
+    EXPECT_TRUE(ior->done());
+    EXPECT_EQ(std::memcmp(out.p, in.p, 4096), 0);
+    auto st = ior->status();
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->block_size, 512U);
+    EXPECT_FALSE(st->read_only);
+
+    // A misaligned buffer: BADIOARG, as an invalid argument.
+    auto odd = ior->read(in.span().subspan(8, 512), 0);
+    ASSERT_FALSE(odd);
+    EXPECT_EQ(odd.error(), std::errc::invalid_argument);
+    EXPECT_EQ(odd.error().message(), "FKr-Severe-System-Standard-bad IOArgs in ioinfo");
+    EXPECT_EQ(pf::make_error(NOMEM), std::errc::not_enough_memory);
+    EXPECT_FALSE(pf::make_error(0));
+
+    auto missing = pf::device::open("machio-no-such-disk");
+    EXPECT_FALSE(missing);
+    { auto gone = std::move(*ior); }
+    EXPECT_EQ(CheckIO(number), BADITEM); // deleted with its owner object
 }
 
 } // namespace

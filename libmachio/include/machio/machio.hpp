@@ -553,6 +553,92 @@ class MACHIO_API device {
     std::uint32_t block_size_ = 0;
 };
 
+// ---- Portfolio (<machio/portfolio.h>, in C++) ----
+//
+// The calling thread's Portfolio task owns what these make: use each
+// object from the thread that made it (another thread gets NOTOWNER).
+namespace portfolio {
+
+// A Portfolio item number.
+using item_t = std::int32_t;
+
+// Portfolio's Err values (operror.h) as std::error_code: message() is
+// GetSysErr's text; NOMEM compares equal to std::errc::not_enough_memory,
+// BADPTR to bad_address, NOTOWNER and BADPRIV to permission_denied,
+// ABORTED to operation_canceled, BADITEM and BADIOARG to invalid_argument.
+[[nodiscard]] MACHIO_API const std::error_category& error_category() noexcept;
+// err as an error_code; empty for err >= 0.
+[[nodiscard]] MACHIO_API std::error_code make_error(std::int32_t err) noexcept;
+
+// What CMD_STATUS says of a device.
+struct device_status {
+    std::uint32_t block_size = 0;
+    std::uint32_t block_count = 0;
+    bool read_only = false;
+};
+
+// One open of a block device (OpenNamedDevice), closed on destruction.
+class MACHIO_API device {
+  public:
+    // name: under /dev (such as "nullb0"), or a path.
+    [[nodiscard]] static result<device> open(std::string_view name) noexcept;
+
+    device(device&& other) noexcept : item_(std::exchange(other.item_, 0)) {}
+    device& operator=(device&& other) noexcept;
+    device(const device&) = delete;
+    device& operator=(const device&) = delete;
+    ~device();
+
+    [[nodiscard]] item_t item() const noexcept { return item_; }
+
+  private:
+    explicit device(item_t item) noexcept : item_(item) {}
+    item_t item_ = 0;
+};
+
+// An IOReq (CreateIOReq) to a device, notified by SIGF_IODONE; deleted on
+// destruction, which aborts its I/O and waits for it.  Its memory must
+// stay as it is while I/O runs.
+class MACHIO_API io_request {
+  public:
+    // priority: its place among requests waiting for a device with an
+    // in-progress limit, higher first.
+    [[nodiscard]] static result<io_request> create(const device& dev, std::uint8_t priority = 0,
+                                                   const char* name = nullptr) noexcept;
+
+    io_request(io_request&& other) noexcept : item_(std::exchange(other.item_, 0)) {}
+    io_request& operator=(io_request&& other) noexcept;
+    io_request(const io_request&) = delete;
+    io_request& operator=(const io_request&) = delete;
+    ~io_request();
+
+    [[nodiscard]] item_t item() const noexcept { return item_; }
+
+    // DoIO: the bytes moved (fewer at the end of the device), or the error.
+    [[nodiscard]] result<std::size_t> read(std::span<std::byte> into, std::uint32_t block) noexcept;
+    [[nodiscard]] result<std::size_t> write(std::span<const std::byte> from,
+                                            std::uint32_t block) noexcept;
+    [[nodiscard]] result<device_status> status() noexcept;
+
+    // SendIO: the I/O started (or done); wait() for its outcome.
+    [[nodiscard]] std::error_code start_read(std::span<std::byte> into,
+                                             std::uint32_t block) noexcept;
+    [[nodiscard]] std::error_code start_write(std::span<const std::byte> from,
+                                              std::uint32_t block) noexcept;
+    // WaitIO: the bytes the last I/O moved, or its error.
+    [[nodiscard]] result<std::size_t> wait() noexcept;
+    // CheckIO: whether the last I/O is done (no system call).
+    [[nodiscard]] bool done() const noexcept;
+    // AbortIO: a request still waiting for the device completes aborted.
+    [[nodiscard]] std::error_code abort() noexcept;
+
+  private:
+    explicit io_request(item_t item) noexcept : item_(item) {}
+    item_t item_ = 0;
+};
+
+} // namespace portfolio
+
 } // namespace machio
 
 template <> struct std::is_error_code_enum<machio::kern_errc> : std::true_type {};
