@@ -377,8 +377,37 @@ static long machio_ioc_pf_abort_io(struct machio_space *space, void __user *argp
 	return machio_ioc_pf_call(space, argp, machio_pf_do_abort_io);
 }
 
-/* CreateItem, by the calling task. */
-static long machio_ioc_pf_create_item(struct machio_space *space, void __user *argp)
+static int machio_pf_do_get_msg(struct machio_space *space, struct machio_pf_task *self,
+				s32 port, s32 *result)
+{
+	*result = machio_pf_get_msg(self, port);
+	return 0;
+}
+
+static int machio_pf_do_get_this_msg(struct machio_space *space, struct machio_pf_task *self,
+				     s32 msg, s32 *result)
+{
+	*result = machio_pf_get_this_msg(self, msg);
+	return 0;
+}
+
+static long machio_ioc_pf_get_msg(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_call(space, argp, machio_pf_do_get_msg);
+}
+
+static long machio_ioc_pf_get_this_msg(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_call(space, argp, machio_pf_do_get_this_msg);
+}
+
+/*
+ * CreateItem or FindItem, by the calling task: @call(space, self, type,
+ * tags).
+ */
+static long machio_ioc_pf_item_tags(struct machio_space *space, void __user *argp,
+				    s32 (*call)(struct machio_space *space,
+						struct machio_pf_task *self, s32 type, u64 tags))
 {
 	struct machio_pf_create a;
 	struct machio_pf_task *self;
@@ -389,10 +418,84 @@ static long machio_ioc_pf_create_item(struct machio_space *space, void __user *a
 		return -EINVAL;
 	a.result = machio_pf_current(space, &self);
 	if (!a.result) {
-		a.result = machio_pf_create_item(space, self, a.type, a.tags);
+		a.result = call(space, self, a.type, a.tags);
 		machio_pf_task_put(self);
 	}
 	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+static s32 machio_pf_do_find_item(struct machio_space *space, struct machio_pf_task *self,
+				  s32 type, u64 tags)
+{
+	return machio_pf_find_item(self, type, tags);
+}
+
+static long machio_ioc_pf_create_item(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_item_tags(space, argp, machio_pf_create_item);
+}
+
+static long machio_ioc_pf_find_item(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_item_tags(space, argp, machio_pf_do_find_item);
+}
+
+/*
+ * SendMsg, ReplyMsg, WaitPort, by the calling task: @call's result, or an
+ * error of its own (-EINTR).
+ */
+static long machio_ioc_pf_msg_call(struct machio_space *space, void __user *argp,
+				   int (*call)(struct machio_pf_task *self,
+					       struct machio_pf_msg_call *a))
+{
+	struct machio_pf_msg_call a;
+	struct machio_pf_task *self;
+	int ret = 0;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.result || a.pad || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	a.result = machio_pf_current(space, &self);
+	if (!a.result) {
+		ret = call(self, &a);
+		machio_pf_task_put(self);
+	}
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+static int machio_pf_do_send_msg(struct machio_pf_task *self, struct machio_pf_msg_call *a)
+{
+	a->result = machio_pf_send_msg(self, a);
+	return 0;
+}
+
+static int machio_pf_do_reply_msg(struct machio_pf_task *self, struct machio_pf_msg_call *a)
+{
+	a->result = machio_pf_reply_msg(self, a);
+	return 0;
+}
+
+static int machio_pf_do_wait_port(struct machio_pf_task *self, struct machio_pf_msg_call *a)
+{
+	return machio_pf_wait_port(self, a->port, a->msg, &a->result);
+}
+
+static long machio_ioc_pf_send_msg(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_msg_call(space, argp, machio_pf_do_send_msg);
+}
+
+static long machio_ioc_pf_reply_msg(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_msg_call(space, argp, machio_pf_do_reply_msg);
+}
+
+static long machio_ioc_pf_wait_port(struct machio_space *space, void __user *argp)
+{
+	return machio_ioc_pf_msg_call(space, argp, machio_pf_do_wait_port);
 }
 
 /* SendIO, or DoIO, by the calling task. */
@@ -558,6 +661,12 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_PF_SEND_IO)] = { MACHIO_IOC_PF_SEND_IO, machio_ioc_pf_send_io },
 	[_IOC_NR(MACHIO_IOC_PF_WAIT_IO)] = { MACHIO_IOC_PF_WAIT_IO, machio_ioc_pf_wait_io },
 	[_IOC_NR(MACHIO_IOC_PF_ABORT_IO)] = { MACHIO_IOC_PF_ABORT_IO, machio_ioc_pf_abort_io },
+	[_IOC_NR(MACHIO_IOC_PF_SEND_MSG)] = { MACHIO_IOC_PF_SEND_MSG, machio_ioc_pf_send_msg },
+	[_IOC_NR(MACHIO_IOC_PF_REPLY_MSG)] = { MACHIO_IOC_PF_REPLY_MSG, machio_ioc_pf_reply_msg },
+	[_IOC_NR(MACHIO_IOC_PF_GET_MSG)] = { MACHIO_IOC_PF_GET_MSG, machio_ioc_pf_get_msg },
+	[_IOC_NR(MACHIO_IOC_PF_GET_THIS_MSG)] = { MACHIO_IOC_PF_GET_THIS_MSG, machio_ioc_pf_get_this_msg },
+	[_IOC_NR(MACHIO_IOC_PF_WAIT_PORT)] = { MACHIO_IOC_PF_WAIT_PORT, machio_ioc_pf_wait_port },
+	[_IOC_NR(MACHIO_IOC_PF_FIND_ITEM)] = { MACHIO_IOC_PF_FIND_ITEM, machio_ioc_pf_find_item },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

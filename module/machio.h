@@ -79,6 +79,9 @@ struct machio_pf_world {
 	struct page **view;		/* pf_view.c */
 	struct mutex dev_lock;		/* @devices and their open counts */
 	struct list_head devices;	/* struct machio_pf_device */
+	/* irqsave: every port's queue and every message's state (pf_port.c). */
+	spinlock_t msg_lock;
+	u32 seq;			/* items inserted: their age, for FindItem */
 };
 
 struct machio_pf_item {
@@ -92,6 +95,9 @@ struct machio_pf_item {
 	u8 version;
 	u8 revision;
 	char *name;			/* TAG_ITEM_NAME's copy, or NULL */
+	u32 seq;			/* its age in its world */
+	bool unique;			/* TAG_ITEM_UNIQUE_NAME: no other of its name */
+	bool part;			/* made for another item, deleted with it */
 	struct list_head task_node;	/* on its owner's @items, if created by a task */
 	/* Its own fields into its view slot, before the number shows it. */
 	void (*show)(struct machio_pf_item *item, void *slot);
@@ -147,9 +153,36 @@ struct machio_pf_ioreq {
 	s32 actual;			/* io_Actual */
 	u32 user;			/* the last SendIO's ioi_User */
 	struct machio_req *req;		/* in progress, or NULL */
+	struct machio_pf_msg *msg;	/* its completion message, or NULL: signals */
 	bool deleting;			/* its deleter waits on @wait */
 	bool unviewed;			/* deleted: its view slot is no longer its own */
 	wait_queue_head_t wait;
+};
+
+/* A Portfolio message port (pf_port.c).  The queue is under world->msg_lock. */
+struct machio_pf_port {
+	struct machio_pf_item item;
+	struct machio_pf_task *task;	/* its owner, counted: signalled */
+	u32 signal;			/* mp_Signal */
+	bool signal_allocated;		/* by its creation, freed with it */
+	bool dead;			/* deleted: takes no messages */
+	u64 user_data;
+	struct list_head msgs;		/* by priority, FIFO among equal ones */
+};
+
+/* A Portfolio message (pf_msg.c).  Its state is under world->msg_lock. */
+struct machio_pf_msg {
+	struct machio_pf_item item;
+	struct machio_pf_port *reply_port;	/* counted */
+	struct machio_pf_port *on;	/* the port it is queued on, or NULL */
+	struct list_head node;		/* on @on's msgs */
+	u32 flags;			/* MACHIO_PF_MESSAGE_* */
+	s32 result;
+	u64 data;			/* msg_DataPtr, or a small message's val1 */
+	s32 size;			/* msg_DataSize, or val2 */
+	s32 holder;			/* msg_MsgPort: @on's item, or the task holding it */
+	struct machio_pf_task *waiter;	/* in WaitPort for it, or NULL */
+	bool dead;			/* deleted: its view slot is not its own */
 };
 
 /* machio_pf_item_insert()'s owner for an item that is a task: itself. */
@@ -529,6 +562,7 @@ void machio_pf_item_init(struct machio_pf_item *item, u8 type, u8 pri,
 			 void (*free)(struct machio_pf_item *item));
 s32 machio_pf_item_insert(struct machio_pf_world *w, struct machio_pf_item *item, s32 owner);
 struct machio_pf_item *machio_pf_item_get(struct machio_pf_world *w, s32 number, u8 type);
+struct machio_pf_item *machio_pf_item_at(struct machio_pf_world *w, u32 index, u8 type);
 void machio_pf_item_put(struct machio_pf_item *item);
 void machio_pf_item_remove(struct machio_pf_item *item);
 s32 machio_pf_create_item(struct machio_space *space, struct machio_pf_task *self,
@@ -536,6 +570,28 @@ s32 machio_pf_create_item(struct machio_space *space, struct machio_pf_task *sel
 s32 machio_pf_delete_item(struct machio_space *space, struct machio_pf_task *self, s32 number);
 void machio_pf_delete_owned(struct machio_pf_item *item);
 void machio_pf_delete_all_of(struct machio_pf_task *t);
+s32 machio_pf_find_item(struct machio_pf_task *self, s32 type, u64 utags);
+
+/* pf_port.c */
+struct machio_pf_port *machio_pf_port_get(struct machio_pf_task *self, s32 number);
+s32 machio_pf_create_port(struct machio_pf_task *self, struct machio_pf_tags *tags);
+void machio_pf_port_queue(struct machio_pf_port *port, struct machio_pf_msg *msg);
+void machio_pf_port_take(struct machio_pf_msg *msg, struct machio_pf_task *task);
+s32 machio_pf_get_msg(struct machio_pf_task *self, s32 number);
+int machio_pf_wait_port(struct machio_pf_task *self, s32 port, s32 msg, s32 *result);
+
+/* pf_msg.c */
+struct machio_pf_msg *machio_pf_msg_get(struct machio_pf_task *self, s32 number);
+void machio_pf_msg_show(struct machio_pf_msg *msg);
+s32 machio_pf_msg_reply_locked(struct machio_pf_msg *msg, s32 result, u64 data, s32 size);
+void machio_pf_msg_del(struct machio_pf_item *item);
+s32 machio_pf_msg_make(struct machio_pf_task *self, struct machio_pf_port *port, u8 pri,
+		       bool small, struct machio_pf_tags *tags, struct machio_pf_msg **out);
+s32 machio_pf_create_msg(struct machio_pf_task *self, struct machio_pf_tags *tags);
+s32 machio_pf_send_msg(struct machio_pf_task *self, const struct machio_pf_msg_call *a);
+s32 machio_pf_reply_msg(struct machio_pf_task *self, const struct machio_pf_msg_call *a);
+s32 machio_pf_get_this_msg(struct machio_pf_task *self, s32 number);
+void machio_pf_msgs_release_held(struct machio_pf_task *t);
 
 /* pf_ioreq.c */
 s32 machio_pf_create_ioreq(struct machio_pf_task *self, struct machio_pf_tags *tags);
@@ -580,6 +636,7 @@ s32 machio_pf_free_signal(struct machio_pf_task *t, u32 mask);
 int machio_pf_wait_signal(struct machio_pf_task *t, u32 mask, s32 *result);
 s32 machio_pf_send_signal(struct machio_pf_task *target, u32 mask);
 s32 machio_pf_current_signals(struct machio_pf_task *t);
+bool machio_pf_signals_allocated(struct machio_pf_task *t, u32 mask);
 
 /* ioctl.c */
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -34,9 +34,10 @@ static void machio_pf_device_show(struct machio_pf_device *pdev)
 }
 
 /* The device item of @devt, made if there is none.  Under w->dev_lock. */
-static s32 machio_pf_device_find(struct machio_pf_world *w, dev_t devt,
+static s32 machio_pf_device_find(struct machio_pf_world *w, struct block_device *bdev,
 				 struct machio_pf_device **found)
 {
+	dev_t devt = bdev->bd_dev;
 	struct machio_pf_device *pdev;
 	s32 err;
 
@@ -52,6 +53,12 @@ static s32 machio_pf_device_find(struct machio_pf_world *w, dev_t devt,
 	machio_pf_item_init(&pdev->item, MACHIO_PF_DEVICENODE, 0, machio_pf_device_free);
 	pdev->item.view_size = MACHIO_PF_DEVICE_SIZE;
 	pdev->devt = devt;
+	/* Its block device's name, for FindDevice. */
+	pdev->item.name = kasprintf(MACHIO_GFP, "%pg", bdev);
+	if (!pdev->item.name) {
+		kfree(pdev);
+		return MACHIO_PF_NOMEM;
+	}
 	/* The kernel's: owned by no task. */
 	err = machio_pf_item_insert(w, &pdev->item, 0);
 	if (err) {
@@ -92,7 +99,7 @@ s32 machio_pf_open_device(struct machio_pf_task *t, s32 fd)
 	if (IS_ERR(dev))
 		return PTR_ERR(dev) == -ENOMEM ? MACHIO_PF_NOMEM : MACHIO_PF_NOTFOUND;
 	mutex_lock(&w->dev_lock);
-	ret = machio_pf_device_find(w, dev->bdev->bd_dev, &pdev);
+	ret = machio_pf_device_find(w, dev->bdev, &pdev);
 	if (ret)
 		goto out;
 	o = machio_pf_open_find(t, pdev->item.number);

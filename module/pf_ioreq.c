@@ -78,16 +78,39 @@ static void machio_pf_ioreq_show(struct machio_pf_item *item, void *slot)
 
 	v->io_Flags = ior->flags;
 	/* Opera: a signal-based IOReq's io_MsgItem is its owner task. */
-	v->io_MsgItem = item->owner;
+	v->io_MsgItem = ior->msg ? ior->msg->item.number : item->owner;
 }
 
 static void machio_pf_ioreq_free(struct machio_pf_item *item)
 {
 	struct machio_pf_ioreq *ior = machio_to_ioreq(item);
 
+	if (ior->msg)
+		machio_pf_item_put(&ior->msg->item);
 	machio_pf_task_put(ior->task);
 	machio_port_put(&ior->dev->port);
 	kfree(ior);
+}
+
+/*
+ * A message-based IOReq's notification: its message replied to its port
+ * (msg_Result io_Error, msg_DataPtr the IOReq, msg_DataSize ioi_User),
+ * queued there by the IOReq's priority.  If the message cannot go (its
+ * owner sent it elsewhere, or the port is gone) the port's owner still
+ * gets the port's signal, so that a WaitIO looks again.  Any context,
+ * under ior->lock.
+ */
+static void machio_pf_ioreq_reply(struct machio_pf_ioreq *ior)
+{
+	struct machio_pf_world *w = ior->item.world;
+	struct machio_pf_msg *msg = ior->msg;
+	struct machio_pf_port *port = msg->reply_port;
+
+	spin_lock(&w->msg_lock);
+	if (machio_pf_msg_reply_locked(msg, ior->error, (u32)ior->item.number,
+				       (s32)ior->user) && !port->dead)
+		machio_pf_signal_task(port->task, port->signal);
+	spin_unlock(&w->msg_lock);
 }
 
 /*
@@ -102,7 +125,11 @@ static void machio_pf_ioreq_finish(struct machio_pf_ioreq *ior, s32 err, s32 act
 	ior->req = NULL;
 	ior->flags |= MACHIO_PF_IO_DONE;
 	machio_pf_ioreq_show_state(ior);
-	if (!(ior->flags & MACHIO_PF_IO_QUICK))
+	if (ior->flags & MACHIO_PF_IO_QUICK)
+		;	/* SendIO returns it done: no notification */
+	else if (ior->msg)
+		machio_pf_ioreq_reply(ior);
+	else
 		machio_pf_signal_task(ior->task, MACHIO_PF_SIGF_IODONE);
 	if (ior->deleting)
 		wake_up_all(&ior->wait);
@@ -260,8 +287,21 @@ static void machio_pf_ioreq_show_info(struct machio_pf_ioreq *ior,
 	v->ioi_Recv.iob_pad = 0;
 }
 
+/* Whether the IOReq's message is on a port still. */
+static bool machio_pf_ioreq_msg_out(struct machio_pf_ioreq *ior)
+{
+	struct machio_pf_world *w = ior->item.world;
+	bool out;
+
+	spin_lock_irq(&w->msg_lock);
+	out = ior->msg->flags & (MACHIO_PF_MESSAGE_SENT | MACHIO_PF_MESSAGE_REPLIED);
+	spin_unlock_irq(&w->msg_lock);
+	return out;
+}
+
 /*
- * StartIO, in Opera's order: NOTOWNER, ER_IONotDone, BADPTR (the IOInfo),
+ * StartIO, in Opera's order: NOTOWNER, ER_IONotDone, ER_Kr_MsgSent (a
+ * message-based IOReq whose last message is still on its port), BADPTR (the IOInfo),
  * BADIOARG (ioi_Flags2, flags other than IO_QUICK), BADUNIT (any unit but
  * 0), BADPTR (the buffers); then the command.
  */
@@ -275,6 +315,9 @@ static s32 machio_pf_start_io(struct machio_space *space, struct machio_pf_task 
 		return MACHIO_PF_NOTOWNER;
 	if (!(READ_ONCE(ior->flags) & MACHIO_PF_IO_DONE))
 		return MACHIO_PF_IONOTDONE;
+	/* Portfolio 2's rule: the last completion's message must be off its port. */
+	if (ior->msg && machio_pf_ioreq_msg_out(ior))
+		return MACHIO_PF_MSGSENT;
 	if (copy_from_user(&info, u64_to_user_ptr(a->info), sizeof(info)))
 		return MACHIO_PF_BADPTR;
 	/* DoIO: quick I/O, always. */
@@ -323,17 +366,33 @@ static void machio_pf_ioreq_set_waiting(struct machio_pf_ioreq *ior, bool waitin
 	spin_unlock_irq(&ior->lock);
 }
 
+/* IO_DONE, read under the lock: a message-based completion has replied by then. */
+static bool machio_pf_ioreq_done(struct machio_pf_ioreq *ior)
+{
+	bool done;
+
+	spin_lock_irq(&ior->lock);
+	done = ior->flags & MACHIO_PF_IO_DONE;
+	spin_unlock_irq(&ior->lock);
+	return done;
+}
+
 /*
- * WaitIO's work, as Opera's internalWaitIO for a signal-based IOReq: with
- * IO_QUICK set the request is done, and io_Error comes back at once, for
- * anyone; otherwise only the owner waits, consuming SIGF_IODONE until
- * IO_DONE is set (so other IOReqs' signals may be eaten, as in Opera:
- * CheckIO them).  SIGF_ABORT ends the wait: BADITEM if the IOReq was
- * deleted meanwhile, else ABORTED.  -EINTR on a Linux signal.
+ * WaitIO's work, as Opera's internalWaitIO: with IO_QUICK set the request
+ * is done, and io_Error comes back at once, for anyone; otherwise only
+ * the owner waits, with IO_WAITING set, until IO_DONE.  A signal-based
+ * IOReq's wait consumes SIGF_IODONE (so other IOReqs' signals may be
+ * eaten, as in Opera: CheckIO them); a message-based one's consumes its
+ * port's signal and then takes its message off the port if it is there
+ * (Opera's WaitPort for it).  SIGF_ABORT ends the wait: BADITEM if the
+ * IOReq was deleted meanwhile, else ABORTED.  -EINTR on a Linux signal.
  */
 static int machio_pf_wait_done(struct machio_pf_task *self, struct machio_pf_ioreq *ior,
 			       s32 *result)
 {
+	u32 sig = ior->msg ? ior->msg->reply_port->signal : MACHIO_PF_SIGF_IODONE;
+	struct machio_pf_world *w = ior->item.world;
+	bool done;
 	s32 got = 0;
 	int ret = 0;
 
@@ -349,20 +408,27 @@ static int machio_pf_wait_done(struct machio_pf_task *self, struct machio_pf_ior
 		return 0;
 	}
 	machio_pf_ioreq_set_waiting(ior, true);
-	while (!(READ_ONCE(ior->flags) & MACHIO_PF_IO_DONE)) {
-		ret = machio_pf_wait_signal(self, MACHIO_PF_SIGF_IODONE, &got);
-		if (ret)
-			break;
-		if (got & MACHIO_PF_SIGF_ABORT)
+	while (!(done = machio_pf_ioreq_done(ior))) {
+		ret = machio_pf_wait_signal(self, sig, &got);
+		if (ret || got < 0 || (got & MACHIO_PF_SIGF_ABORT))
 			break;
 	}
 	machio_pf_ioreq_set_waiting(ior, false);
 	if (ret)
 		return ret;
-	if (got & MACHIO_PF_SIGF_ABORT)
-		*result = READ_ONCE(ior->item.number) ? MACHIO_PF_ABORTED : MACHIO_PF_BADITEM;
-	else
-		*result = READ_ONCE(ior->error);
+	if (!done) {
+		/* ILLEGALSIGNAL: the port's signal was freed; or aborted. */
+		*result = got < 0 ? got : READ_ONCE(ior->item.number) ?
+			  MACHIO_PF_ABORTED : MACHIO_PF_BADITEM;
+		return 0;
+	}
+	if (ior->msg) {
+		spin_lock_irq(&w->msg_lock);
+		if (ior->msg->on == ior->msg->reply_port)
+			machio_pf_port_take(ior->msg, self);
+		spin_unlock_irq(&w->msg_lock);
+	}
+	*result = READ_ONCE(ior->error);
 	return 0;
 }
 
@@ -467,23 +533,30 @@ static void machio_pf_ioreq_del(struct machio_pf_item *item)
 	spin_lock_irq(&ior->lock);
 	ior->unviewed = true;
 	spin_unlock_irq(&ior->lock);
+	/* Its message goes with it: off its port, its number gone. */
+	if (ior->msg) {
+		machio_pf_msg_del(&ior->msg->item);
+		machio_pf_item_remove(&ior->msg->item);
+	}
 }
 
 /*
  * CreateItem of an IOReq for @self, Opera's checks in its order: BADITEM
- * for no device (CREATEIOREQ_TAG_DEVICE) or a reply port that is none
- * (machio has no message ports yet, so any), ER_Kr_ItemNotOpen for a
- * device @self has not open, BADTAG for a tag IOReqs do not take,
- * NOSUPPORT for TAG_ITEM_UNIQUE_NAME (Opera cannot find IOReqs by name),
- * NOMEM, ITEMTABLEFULL.  Under pf->lock.
+ * for no device (CREATEIOREQ_TAG_DEVICE), ER_Kr_ItemNotOpen for a device
+ * @self has not open, BADITEM for a reply port (CREATEIOREQ_TAG_REPLYPORT)
+ * that is none, NOTOWNER for another task's, BADTAG for a tag IOReqs do
+ * not take, NOSUPPORT for TAG_ITEM_UNIQUE_NAME (Opera cannot find IOReqs
+ * by name), NOMEM, ITEMTABLEFULL.  With a reply port, the IOReq has a
+ * small message of its own for it, of its priority.  Under pf->lock.
  */
 s32 machio_pf_create_ioreq(struct machio_pf_task *self, struct machio_pf_tags *tags)
 {
 	struct machio_pf_world *w = self->item.world;
+	struct machio_pf_port *port = NULL;
 	struct machio_pf_item *devitem;
 	struct machio_pf_ioreq *ior;
 	struct machio_pf_open *o;
-	s32 dev, err;
+	s32 dev, mp, err;
 
 	if (tags->present & ~MACHIO_PF_IOREQ_TAGS)
 		return MACHIO_PF_BADTAG;
@@ -495,14 +568,24 @@ s32 machio_pf_create_ioreq(struct machio_pf_task *self, struct machio_pf_tags *t
 	o = machio_pf_open_find(self, dev);
 	if (!o)
 		return MACHIO_PF_ITEMNOTOPEN;
-	if ((s32)MACHIO_PF_TYPE_ARG(tags, MACHIO_PF_CREATEIOREQ_TAG_REPLYPORT))
-		return MACHIO_PF_BADITEM;
 	if (tags->unique_name)
 		return tags->name ? MACHIO_PF_NOSUPPORT : MACHIO_PF_BADNAME;
+	mp = (s32)MACHIO_PF_TYPE_ARG(tags, MACHIO_PF_CREATEIOREQ_TAG_REPLYPORT);
+	if (mp) {
+		port = machio_pf_port_get(self, mp);
+		if (!port)
+			return MACHIO_PF_BADITEM;
+		if (port->item.owner != self->item.number) {
+			machio_pf_item_put(&port->item);
+			return MACHIO_PF_NOTOWNER;
+		}
+	}
 
 	ior = kzalloc(sizeof(*ior), MACHIO_GFP);
-	if (!ior)
-		return MACHIO_PF_NOMEM;
+	if (!ior) {
+		err = MACHIO_PF_NOMEM;
+		goto out_port;
+	}
 	machio_pf_item_init(&ior->item, MACHIO_PF_IOREQNODE, 0, machio_pf_ioreq_free);
 	machio_pf_item_take_tags(&ior->item, tags);
 	ior->item.view_size = sizeof(struct machio_pf_ioreq_view);
@@ -517,13 +600,28 @@ s32 machio_pf_create_ioreq(struct machio_pf_task *self, struct machio_pf_tags *t
 	init_waitqueue_head(&ior->wait);
 	/* A new IOReq is done: CheckIO 1, WaitIO 0. */
 	ior->flags = MACHIO_PF_IO_DONE | MACHIO_PF_IO_QUICK;
-	err = machio_pf_item_insert(w, &ior->item, self->item.number);
-	if (err) {
-		machio_pf_item_put(&ior->item);
-		return err;
+	if (port) {
+		err = machio_pf_msg_make(self, port, ior->item.pri, true, NULL, &ior->msg);
+		if (err < 0)
+			goto out_ior;
+		ior->msg->item.part = true;
 	}
+	err = machio_pf_item_insert(w, &ior->item, self->item.number);
+	if (err)
+		goto out_msg;
 	list_add_tail(&ior->item.task_node, &self->items);
-	return ior->item.number;
+	err = ior->item.number;
+	goto out_port;
+
+out_msg:
+	if (ior->msg)
+		machio_pf_item_remove(&ior->msg->item);
+out_ior:
+	machio_pf_item_put(&ior->item);	/* and its message's */
+out_port:
+	if (port)
+		machio_pf_item_put(&port->item);
+	return err;
 }
 
 /* The last close of @o by @t: its IOReqs for that device go.  Under pf->lock. */

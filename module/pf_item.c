@@ -23,6 +23,7 @@
 #include <linux/hashtable.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include "machio.h"
 
 #define MACHIO_PF_GEN_SHIFT	16
@@ -69,6 +70,7 @@ struct machio_pf_world *machio_pf_world_get(kuid_t uid)
 	w->uid = uid;
 	refcount_set(&w->ref, 1);
 	spin_lock_init(&w->lock);
+	spin_lock_init(&w->msg_lock);
 	mutex_init(&w->dev_lock);
 	INIT_LIST_HEAD(&w->devices);
 	/* Free list in index order; every slot starts at the world's generation. */
@@ -107,6 +109,31 @@ void machio_pf_item_init(struct machio_pf_item *item, u8 type, u8 pri,
 	item->free = free;
 }
 
+/* Items of one type and name, the name compared as Opera's Find calls do. */
+static bool machio_pf_same_name(const struct machio_pf_item *a, const struct machio_pf_item *b)
+{
+	return a->type == b->type && a->name && b->name && !strcasecmp(a->name, b->name);
+}
+
+/*
+ * Whether @item may not have its name: another of its type has it and
+ * one of the two wants it unique (TAG_ITEM_UNIQUE_NAME).  Under w->lock.
+ */
+static bool machio_pf_name_taken(struct machio_pf_world *w, const struct machio_pf_item *item)
+{
+	u32 i;
+
+	if (!item->name || item->type != MACHIO_PF_MSGPORTNODE)
+		return false;
+	for (i = MACHIO_PF_MIN_ITEM; i < MACHIO_PF_MAX_ITEMS; i++) {
+		const struct machio_pf_item *other = w->slots[i].item;
+
+		if (other && machio_pf_same_name(item, other) && (item->unique || other->unique))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Give @item a number in @w, owned by the task item @owner (0: by the
  * kernel; MACHIO_PF_OWNER_SELF: @item is a task, its own owner), and show
@@ -124,6 +151,11 @@ s32 machio_pf_item_insert(struct machio_pf_world *w, struct machio_pf_item *item
 		spin_unlock(&w->lock);
 		return MACHIO_PF_ITEMTABLEFULL;
 	}
+	if (machio_pf_name_taken(w, item)) {
+		spin_unlock(&w->lock);
+		return MACHIO_PF_UNIQUEITEMEXISTS;
+	}
+	item->seq = w->seq++;
 	slot = &w->slots[index];
 	w->free_head = slot->next_free;
 	w->nr_used++;
@@ -152,6 +184,21 @@ struct machio_pf_item *machio_pf_item_get(struct machio_pf_world *w, s32 number,
 	spin_lock(&w->lock);
 	item = w->slots[index].item;
 	if (item && item->number == number && (!type || item->type == type))
+		kref_get(&item->ref);
+	else
+		item = NULL;
+	spin_unlock(&w->lock);
+	return item;
+}
+
+/* The item at @index, of node type @type, with a reference; NULL if none. */
+struct machio_pf_item *machio_pf_item_at(struct machio_pf_world *w, u32 index, u8 type)
+{
+	struct machio_pf_item *item;
+
+	spin_lock(&w->lock);
+	item = w->slots[index].item;
+	if (item && item->type == type)
 		kref_get(&item->ref);
 	else
 		item = NULL;
@@ -236,14 +283,27 @@ s32 machio_pf_create_item(struct machio_space *space, struct machio_pf_task *sel
 	struct machio_pf_tags tags = {};
 	s32 ret;
 
+	s32 (*create)(struct machio_pf_task *self, struct machio_pf_tags *tags);
+
 	if (((u32)type >> 8) != MACHIO_PF_KERNELNODE)
 		return MACHIO_PF_BADTYPE;
-	if ((type & 0xff) != MACHIO_PF_IOREQNODE)
+	switch (type & 0xff) {
+	case MACHIO_PF_IOREQNODE:
+		create = machio_pf_create_ioreq;
+		break;
+	case MACHIO_PF_MSGPORTNODE:
+		create = machio_pf_create_port;
+		break;
+	case MACHIO_PF_MESSAGENODE:
+		create = machio_pf_create_msg;
+		break;
+	default:
 		return MACHIO_PF_BADSUBTYPE;
+	}
 	ret = machio_pf_tags_read(utags, &tags);
 	if (!ret) {
 		mutex_lock(&space->pf.lock);
-		ret = machio_pf_create_ioreq(self, &tags);
+		ret = create(self, &tags);
 		mutex_unlock(&space->pf.lock);
 	}
 	kfree(tags.name);
@@ -263,7 +323,8 @@ s32 machio_pf_delete_item(struct machio_space *space, struct machio_pf_task *sel
 	item = machio_pf_item_get(self->item.world, number, 0);
 	if (!item)
 		return MACHIO_PF_BADITEM;
-	if (item->owner != self->item.number)
+	/* An IOReq's message goes with its IOReq. */
+	if (item->owner != self->item.number || item->part)
 		ret = MACHIO_PF_BADPRIV;
 	else if (item == &self->item)
 		ret = MACHIO_PF_NOSUPPORT;
@@ -275,5 +336,56 @@ s32 machio_pf_delete_item(struct machio_space *space, struct machio_pf_task *sel
 		mutex_unlock(&space->pf.lock);
 	}
 	machio_pf_item_put(item);
+	return ret;
+}
+
+/*
+ * FindItem(@type, @utags) for @self: the item of that type named as the
+ * list's TAG_ITEM_NAME says, compared without regard to case (Opera's
+ * find used the name alone); among several, the one of highest priority,
+ * then the oldest -- Opera's lists kept that order and its find took the
+ * first.  NOTFOUND for none, or no name; BADSUBTYPE for a type Opera
+ * could not search (IOReqs, messages); ER_Kr_BadType.
+ */
+s32 machio_pf_find_item(struct machio_pf_task *self, s32 type, u64 utags)
+{
+	struct machio_pf_world *w = self->item.world;
+	struct machio_pf_tags tags = {};
+	struct machio_pf_item *best = NULL;
+	s32 ret;
+	u32 i;
+
+	if (((u32)type >> 8) != MACHIO_PF_KERNELNODE)
+		return MACHIO_PF_BADTYPE;
+	switch (type & 0xff) {
+	case MACHIO_PF_MSGPORTNODE:
+	case MACHIO_PF_DEVICENODE:
+	case MACHIO_PF_TASKNODE:
+		break;
+	default:
+		return MACHIO_PF_BADSUBTYPE;
+	}
+	ret = machio_pf_tags_read(utags, &tags);
+	if (ret)
+		goto out;
+	ret = MACHIO_PF_NOTFOUND;
+	if (!tags.name)
+		goto out;
+	spin_lock(&w->lock);
+	for (i = MACHIO_PF_MIN_ITEM; i < MACHIO_PF_MAX_ITEMS; i++) {
+		struct machio_pf_item *item = w->slots[i].item;
+
+		if (!item || item->type != (type & 0xff) || !item->name ||
+		    strcasecmp(item->name, tags.name))
+			continue;
+		if (!best || item->pri > best->pri ||
+		    (item->pri == best->pri && (s32)(item->seq - best->seq) < 0))
+			best = item;
+	}
+	if (best)
+		ret = best->number;
+	spin_unlock(&w->lock);
+out:
+	kfree(tags.name);
 	return ret;
 }

@@ -136,6 +136,17 @@ s32 machio_pf_send_signal(struct machio_pf_task *target, u32 mask)
 	return ret;
 }
 
+/* Whether @t has allocated every bit of @mask. */
+bool machio_pf_signals_allocated(struct machio_pf_task *t, u32 mask)
+{
+	bool ret;
+
+	spin_lock_irq(&t->lock);
+	ret = !(mask & ~t->sig_alloc);
+	spin_unlock_irq(&t->lock);
+	return ret;
+}
+
 /* GetCurrentSignals: the pending bits, left pending. */
 s32 machio_pf_current_signals(struct machio_pf_task *t)
 {

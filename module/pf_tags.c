@@ -117,6 +117,7 @@ void machio_pf_item_take_tags(struct machio_pf_item *item, struct machio_pf_tags
 	item->pri = tags->pri;
 	item->version = tags->version;
 	item->revision = tags->revision;
+	item->unique = tags->unique_name;
 	item->name = tags->name;
 	tags->name = NULL;
 }

@@ -45,7 +45,8 @@ static void machio_pf_task_end(struct machio_pf_task *t)
 	unsigned long flags;
 
 	list_del_init(&t->node);
-	/* Its IOReqs before the opens they go through. */
+	/* Others' messages it holds go back; its IOReqs before the opens they use. */
+	machio_pf_msgs_release_held(t);
 	machio_pf_delete_all_of(t);
 	machio_pf_close_all(t);
 	spin_lock_irqsave(&t->lock, flags);

@@ -278,7 +278,7 @@ TEST_F(io, create_errors_in_opera_order)
 	__s32 ior;
 
 	EXPECT_EQ(MACHIO_PF_BADTYPE, create_item(self->fd, (2 << 8) | MACHIO_PF_IOREQNODE, NULL));
-	EXPECT_EQ(MACHIO_PF_BADSUBTYPE, create_item(self->fd, (1 << 8) | 9, NULL));
+	EXPECT_EQ(MACHIO_PF_BADSUBTYPE, create_item(self->fd, (1 << 8) | 7, NULL));	/* SEMA4 */
 	EXPECT_EQ(BADITEM, create_item(self->fd, IOREQ_TYPE, NULL));	/* no device */
 	EXPECT_EQ(BADITEM, create_item(self->fd, IOREQ_TYPE, no_dev));
 	EXPECT_EQ(BADITEM, create_ioreq(self->fd, task_item(self->fd), 0));	/* not a device */

@@ -2,7 +2,7 @@
 //
 // Items: LookupItem and CheckItem, a read of the module's item view
 // (module/pf_view.c) mapped read-only once per process, with no system
-// call; CreateItem and DeleteItem (module/pf_item.c).
+// call; CreateItem, FindItem and DeleteItem (module/pf_item.c).
 #include "internal.hpp"
 
 #include <machio/portfolio.h>
@@ -37,6 +37,24 @@ const unsigned char* map_view() {
     }
     return static_cast<const unsigned char*>(m);
 }
+
+// The tag, value pairs of a ...VA call, as a list: up to 63 of them, more
+// than any item takes.
+struct va_tags {
+    TagArg list[64];
+
+    // False if there are more than fit.
+    bool collect(uint32 tag, va_list ap) {
+        size_t n = 0;
+        for (; tag != TAG_END && n + 1 < std::size(list); tag = va_arg(ap, uint32)) {
+            list[n].ta_Tag = tag;
+            list[n].ta_Arg = va_arg(ap, TagData);
+            n++;
+        }
+        list[n] = TagArg{TAG_END, nullptr};
+        return tag == TAG_END;
+    }
+};
 
 } // namespace
 
@@ -73,21 +91,12 @@ extern "C" Item CreateItem(int32 ct, const TagArg* p) {
 }
 
 extern "C" Item CreateItemVA(int32 ct, uint32 tag, ...) {
-    // Up to 63 pairs: more than any item takes (refused with BADTAG).
-    TagArg tags[64];
-    size_t n = 0;
+    va_tags tags;
     va_list ap;
     va_start(ap, tag);
-    for (; tag != TAG_END && n + 1 < std::size(tags); tag = va_arg(ap, uint32)) {
-        tags[n].ta_Tag = tag;
-        tags[n].ta_Arg = va_arg(ap, TagData);
-        n++;
-    }
+    bool fits = tags.collect(tag, ap);
     va_end(ap);
-    if (tag != TAG_END)
-        return BADTAG;
-    tags[n] = TagArg{TAG_END, nullptr};
-    return CreateItem(ct, tags);
+    return fits ? CreateItem(ct, tags.list) : BADTAG;
 }
 
 extern "C" Err DeleteItem(Item i) {
@@ -96,4 +105,27 @@ extern "C" Err DeleteItem(Item i) {
     if (int32 err = machio::detail::portfolio_ioctl(MACHIO_IOC_PF_DELETE_ITEM, &arg))
         return err;
     return arg.result;
+}
+
+extern "C" Item FindItem(int32 ct, const TagArg* p) {
+    struct machio_pf_create arg = {};
+    arg.type = ct;
+    arg.tags = reinterpret_cast<uintptr_t>(p);
+    if (int32 err = machio::detail::portfolio_ioctl(MACHIO_IOC_PF_FIND_ITEM, &arg))
+        return err;
+    return arg.result;
+}
+
+extern "C" Item FindItemVA(int32 ct, uint32 tag, ...) {
+    va_tags tags;
+    va_list ap;
+    va_start(ap, tag);
+    bool fits = tags.collect(tag, ap);
+    va_end(ap);
+    return fits ? FindItem(ct, tags.list) : BADTAG;
+}
+
+extern "C" Item FindNamedItem(int32 ct, const char* name) {
+    TagArg tags[2] = {{TAG_ITEM_NAME, const_cast<char*>(name)}, {TAG_END, nullptr}};
+    return FindItem(ct, tags);
 }

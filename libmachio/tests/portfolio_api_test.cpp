@@ -248,3 +248,86 @@ TEST(PortfolioIO, CxxTypesOwnTheirItems) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(PortfolioMessages, PortsAndMessagesBetweenThreads) {
+    MACHIO_SKIP_WITHOUT_MODULE();
+    Item reply = CreateMsgPort("client", 0, 0);
+    ASSERT_GT(reply, 0);
+    auto* rp = static_cast<const MsgPort*>(CheckItem(reply, KERNELNODE, MSGPORTNODE));
+    ASSERT_NE(rp, nullptr);
+    EXPECT_NE(rp->mp_Signal, 0U);
+    Item msg = CreateSmallMsg("ask", 50, reply);
+    ASSERT_GT(msg, 0);
+    auto* m = static_cast<const Message*>(LookupItem(msg));
+    EXPECT_EQ(m->msg.n_Flags, MESSAGE_SMALL);
+
+    std::atomic<Item> server{0};
+    std::thread t([&] {
+        Item port = CreateUniqueMsgPort("machio-api-server", 10, 0);
+        server = port;
+        Item got = WaitPort(port, 0);
+        EXPECT_EQ(got, msg);
+        auto* gm = static_cast<const Message*>(LookupItem(got));
+        EXPECT_EQ(uintptr_t(gm->msg_DataPtr), 7U);
+        EXPECT_EQ(ReplySmallMsg(got, 99, 8, 9), 0);
+        EXPECT_EQ(DeleteMsgPort(port), 0);
+    });
+    while (!server.load())
+        std::this_thread::yield();
+    EXPECT_EQ(FindMsgPort("MACHIO-API-SERVER"), server.load());
+    EXPECT_EQ(CreateMsgPort("machio-api-server", 0, 0),
+              MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_UniqueItemExists));
+    EXPECT_EQ(SendSmallMsg(server, msg, 7, 0), 0);
+    EXPECT_EQ(WaitPort(reply, msg), msg);
+    t.join();
+    EXPECT_EQ(int32(m->msg_Result), 99);
+    EXPECT_EQ(uintptr_t(m->msg_DataPtr), 8U);
+    EXPECT_EQ(m->msg_DataSize, 9);
+    EXPECT_EQ(GetMsg(reply), 0);
+    EXPECT_EQ(GetThisMsg(msg), -1); // on no port
+    EXPECT_EQ(SendMsg(reply, msg, nullptr, 0), 0);
+    EXPECT_EQ(GetThisMsg(msg), msg);
+    EXPECT_EQ(ReplyMsg(msg, 0, nullptr, 0), 0); // back to its own reply port
+    EXPECT_EQ(GetMsg(reply), msg);
+    EXPECT_EQ(CreateMsg(nullptr, 0, 0), MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_ReplyPortNeeded));
+    EXPECT_EQ(FindMsgPort("machio-api-server"), MakeKErr(ER_SEVERE, ER_C_STND, ER_NotFound));
+    EXPECT_EQ(DeleteMsg(msg), 0);
+    EXPECT_EQ(DeleteMsgPort(reply), 0);
+    EXPECT_EQ(LookupItem(reply), nullptr);
+}
+
+TEST(PortfolioMessages, AnIOReqCompletesByMessage) {
+    MACHIO_SKIP_WITHOUT_MODULE();
+    test::nullb disk;
+    ASSERT_TRUE(disk.ok()) << disk.error();
+    Item dev = OpenNamedDevice(disk.name().c_str(), nullptr);
+    ASSERT_GT(dev, 0);
+    EXPECT_EQ(FindDevice(disk.name().c_str()), dev);
+    Item port = CreateMsgPort(nullptr, 0, 0);
+    ASSERT_GT(port, 0);
+    Item ior = CreateIOReq(nullptr, 3, dev, port);
+    ASSERT_GT(ior, 0);
+    auto* r = static_cast<const IOReq*>(LookupItem(ior));
+    aligned_bytes buf(4096);
+    IOInfo rd{};
+    rd.ioi_Command = CMD_READ;
+    rd.ioi_User = 0xfeed;
+    rd.ioi_Recv = IOBuf{buf.p, 4096};
+    ASSERT_GE(SendIO(ior, &rd), 0);
+    Item got = WaitPort(port, 0);
+    ASSERT_EQ(got, r->io_MsgItem);
+    auto* m = static_cast<const Message*>(LookupItem(got));
+    EXPECT_EQ(Item(uintptr_t(m->msg_DataPtr)), ior);
+    EXPECT_EQ(m->msg_DataSize, 0xfeed);
+    EXPECT_EQ(int32(m->msg_Result), 0);
+    EXPECT_EQ(WaitIO(ior), 0);
+    EXPECT_EQ(DoIO(ior, &rd), 0); // quick: no message
+    EXPECT_EQ(GetMsg(port), 0);
+    EXPECT_EQ(DeleteIOReq(ior), 0);
+    EXPECT_EQ(DeleteMsgPort(port), 0);
+    EXPECT_EQ(CloseNamedDevice(dev), 0);
+}
+
+} // namespace

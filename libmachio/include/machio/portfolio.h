@@ -119,6 +119,19 @@ MACHIO_API void* CheckItem(Item i, uint8 ftype, uint8 ntype);
 MACHIO_API Item CreateItem(int32 ct, const TagArg* p);
 /* CreateItem with the tags as arguments: tag, value, ..., TAG_END. */
 MACHIO_API Item CreateItemVA(int32 ct, uint32 tag, ...);
+/* The item of type ct (MKNODEID(KERNELNODE, node type)) named by the
+ * TAG_ITEM_NAME in p (other tags are ignored, as Opera's kernel ignored
+ * them), compared without regard to case; among items of equal names the
+ * one of highest priority, then the oldest.  Message ports, devices and
+ * tasks are found; NotFound (MAKEKERR(ER_SEVER, ER_C_STND, ER_NotFound))
+ * for none, or no name; BADSUBTYPE for a type that cannot be searched
+ * (IOReqs and messages, as in Opera); ER_Kr_BadType.  Only the caller's
+ * user's items exist here. */
+MACHIO_API Item FindItem(int32 ct, const TagArg* p);
+/* FindItem with the tags as arguments: tag, value, ..., TAG_END. */
+MACHIO_API Item FindItemVA(int32 ct, uint32 tag, ...);
+/* FindItem(ct, {TAG_ITEM_NAME, name}, {TAG_END}). */
+MACHIO_API Item FindNamedItem(int32 ct, const char* name);
 /* Delete an item the calling task made.  0; BADITEM; BADPRIV for an item
  * it does not own (Opera's code; its documents said NOTOWNER); NOSUPPORT
  * for its own task item (a thread ends by returning). */
@@ -139,6 +152,11 @@ MACHIO_API Item OpenNamedDevice(const char* name, void* args);
  * has it not open. */
 MACHIO_API Err CloseItem(Item item);
 #define CloseNamedDevice(dev) CloseItem(dev)
+/* A device by the name its item has (the block device's, such as
+ * "nullb0"): FindNamedItem finds one some task of this user has open. */
+#define FindDevice(n) FindNamedItem(MKNODEID(KERNELNODE, DEVICENODE), (n))
+/* Opera's FindAndOpenNamedItem for a device is OpenNamedDevice. */
+#define FindAndOpenDevice(n) OpenNamedDevice((n), 0)
 
 /* What CMD_STATUS reads into ioi_Recv (Opera's, 36 bytes). */
 typedef struct DeviceStatus {
@@ -164,6 +182,93 @@ typedef struct DeviceStatus {
 #define DS_USAGE_PRIVACCESS 0x40000000
 #define DS_USAGE_READONLY 0x20000000 /* the device, or the task's open of it */
 #define DS_USAGE_OFFLINE 0x10000000
+
+/* ---- Message ports and messages (msgport.h) ----
+ *
+ * A port belongs to the task that made it: only it takes messages from
+ * it (GetMsg, WaitPort); any task of the same user -- a thread of this
+ * process or of another -- finds it by name (FindMsgPort) and sends to
+ * it.  Messages queue on a port by priority, higher first, FIFO among
+ * equal ones; each arrival raises the port's signal in its owner.  A
+ * message belongs to the task that made it, is held by one task at a
+ * time (msg_MsgPort) or queued on one port, and goes back to its reply
+ * port when replied.  A standard message's msg_DataPtr is the sender's
+ * address, good in the sender's process only: between processes, use
+ * small messages. */
+
+/* Opera's List, as a port's view shows it: empty (the module's list). */
+typedef struct List {
+    uint32 l_Flags;
+    void* l_Anchor[3];
+} List;
+
+typedef struct MsgPort {
+    ItemNode mp;      /* n_Flags: MSGPORT_SIGNAL_ALLOCATED */
+    uint32 mp_Signal; /* raised in the owner when a message arrives */
+    List mp_Msgs;
+    void* mp_UserData; /* CREATEPORT_TAG_USERDATA's value */
+    uint32 mp_Reserved;
+} MsgPort;
+
+#define MSGPORT_SIGNAL_ALLOCATED 1
+#define CREATEPORT_TAG_SIGNAL 10
+#define CREATEPORT_TAG_USERDATA 11
+
+typedef struct Message {
+    ItemNode msg;       /* n_Flags: MESSAGE_* */
+    Item msg_ReplyPort; /* where ReplyMsg sends it */
+    uint32 msg_Result;  /* ReplyMsg's result (0 once sent) */
+    void* msg_DataPtr;  /* a standard message's pointer; a small one's val1 */
+    int32 msg_DataSize; /* its size; a small one's val2 */
+    Item msg_MsgPort;   /* the port it is on, or the task that holds it */
+    uint32 msg_DataPtrSize;
+    Item msg_SigItem;
+    uint32 msg_Waiters;
+} Message, Msg;
+
+#define MESSAGE_SENT 1
+#define MESSAGE_REPLIED 2
+#define MESSAGE_SMALL 4
+#define MESSAGE_PASS_BY_VALUE 8
+#define CREATEMSG_TAG_REPLYPORT 10
+#define CREATEMSG_TAG_MSG_IS_SMALL 11
+#define CREATEMSG_TAG_DATA_SIZE 12 /* buffered messages: NOSUPPORT here */
+
+/* A port of priority pri raising signal (0: a new one, freed with the
+ * port; else bits the task has allocated) in its owner.  ER_Kr_NoSigs,
+ * ILLEGALSIGNAL, BADPRIV (system bits), NOMEM. */
+MACHIO_API Item CreateMsgPort(const char* name, uint8 pri, uint32 signal);
+/* CreateMsgPort, refused with ER_Kr_UniqueItemExists while a port of
+ * that name exists; and while it exists no other port takes the name. */
+MACHIO_API Item CreateUniqueMsgPort(const char* name, uint8 pri, uint32 signal);
+/* The messages on it go back: sent ones replied with BADITEM, the rest
+ * to their owners. */
+#define DeleteMsgPort(x) DeleteItem(x)
+#define FindMsgPort(n) FindNamedItem(MKNODEID(KERNELNODE, MSGPORTNODE), (n))
+/* A message replied to mp, a port the caller owns: standard (a pointer
+ * and a size) or small (two values).  ER_Kr_ReplyPortNeeded (mp 0),
+ * BADITEM, NOTOWNER, NOMEM. */
+MACHIO_API Item CreateMsg(const char* name, uint8 pri, Item mp);
+MACHIO_API Item CreateSmallMsg(const char* name, uint8 pri, Item mp);
+#define DeleteMsg(x) DeleteItem(x)
+/* Queue msg, which the caller holds, on mp.  0; BADITEM; NOTOWNER (not
+ * held by the caller); BADPTR; ER_Kr_MsgSent (on a port already). */
+MACHIO_API Err SendMsg(Item mp, Item msg, const void* dataptr, int32 datasize);
+MACHIO_API Err SendSmallMsg(Item mp, Item msg, uint32 val1, uint32 val2);
+/* The first message on mp, taken off (the caller holds it), or 0 if
+ * none.  BADITEM; NOTOWNER (another task's port). */
+MACHIO_API Item GetMsg(Item mp);
+/* msg, taken off whatever port it is on; -1 if it is on none (Opera's
+ * code); BADITEM; BADPRIV unless the caller owns msg or its port. */
+MACHIO_API Item GetThisMsg(Item msg);
+/* GetMsg, waiting for a message (msg 0) or for msg to arrive on mp.
+ * BADITEM (also: msg deleted meanwhile), NOTOWNER, ABORTED. */
+MACHIO_API Item WaitPort(Item mp, Item msg);
+/* Send msg, which the caller holds, back to its reply port with result.
+ * 0; BADITEM; BADPRIV (not held by the caller); BADPTR;
+ * ER_Kr_NoReplyPort; ER_Kr_MsgSent. */
+MACHIO_API Err ReplyMsg(Item msg, int32 result, const void* dataptr, int32 datasize);
+MACHIO_API Err ReplySmallMsg(Item msg, int32 result, uint32 val1, uint32 val2);
 
 /* ---- I/O requests (io.h) ---- */
 
@@ -214,9 +319,11 @@ typedef struct IOReq {
 
 /* An IOReq to the device dev, which the calling task must have open, of
  * priority pri (higher goes to the device first when it has an
- * in-progress limit), notified by SIGF_IODONE (mp 0).  BADITEM for a dev
- * that is no device or an mp that is no message port; ER_Kr_ItemNotOpen;
- * NOMEM. */
+ * in-progress limit), notified by SIGF_IODONE (mp 0) or by its own small
+ * message replied to the port mp, which the caller owns (msg_Result
+ * io_Error, msg_DataPtr the IOReq's item, msg_DataSize ioi_User; by the
+ * IOReq's priority on the port).  BADITEM for a dev that is no device or
+ * an mp that is no message port; NOTOWNER; ER_Kr_ItemNotOpen; NOMEM. */
 MACHIO_API Item CreateIOReq(const char* name, uint8 pri, Item dev, Item mp);
 /* Aborts the I/O in progress, and waits for it. */
 #define DeleteIOReq(ior) DeleteItem(ior)
@@ -231,7 +338,8 @@ MACHIO_API Err SendIO(Item ior, const IOInfo* ioiP);
 /* SendIO with IO_QUICK, then WaitIO if it did not complete at once:
  * io_Error, or SendIO's error. */
 MACHIO_API Err DoIO(Item ior, const IOInfo* ioiP);
-/* Wait until ior is done: io_Error; BADITEM; NOTOWNER. */
+/* Wait until ior is done, taking its completion message off its reply
+ * port if it is there: io_Error; BADITEM; NOTOWNER. */
 MACHIO_API Err WaitIO(Item ior);
 /* 1 if ior is done, 0 if in progress, BADITEM: a read of the item view,
  * no system call.  (Do not poll with it.) */
@@ -404,6 +512,7 @@ MACHIO_API Err AbortIO(Item ior);
 #define ILLEGALSIGNAL MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_IllegalSignal)
 #define BADAIF MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_BadAIFHeader)
 #define KILLED MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_TaskKilled)
+#define MSGSENT MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_MsgSent)
 
 /* The text of @err into @buff (at most @buffsize bytes, NUL included), as
  * Portfolio prints it: "FKr-Severe-System-Standard-Bad Item" -- the object

@@ -39,7 +39,7 @@
 #define MACHIO_FEAT_POLLED		(1ULL << 9)	/* MACHIO_QUEUE_POLLED */
 #define MACHIO_FEAT_DISPATCH		(1ULL << 10)	/* DEVICE_LIMIT, request priority */
 #define MACHIO_FEAT_PF_SIGNALS		(1ULL << 11)	/* Portfolio tasks and signals */
-#define MACHIO_FEAT_PF_IO		(1ULL << 12)	/* Portfolio items and IOReqs */
+#define MACHIO_FEAT_PF_IO		(1ULL << 12)	/* Portfolio items, IOReqs, ports */
 
 /* Mach port names: index << 8 | generation; never 0 nor ~0. */
 #define MACHIO_PORT_NULL	0U
@@ -391,6 +391,12 @@ struct machio_queue_reap {
 #define MACHIO_PF_DEVICEOFFLINE		MACHIO_PF_KERR(0, 19)
 #define MACHIO_PF_DEVICEERROR		MACHIO_PF_KERR(0, 20)
 #define MACHIO_PF_BADTYPE		MACHIO_PF_KERR(1, 1)
+#define MACHIO_PF_NOSIGS		MACHIO_PF_KERR(1, 8)
+#define MACHIO_PF_MSGSENT		MACHIO_PF_KERR(1, 9)
+#define MACHIO_PF_NOREPLYPORT		MACHIO_PF_KERR(1, 10)
+#define MACHIO_PF_REPLYPORTNEEDED	MACHIO_PF_KERR(1, 21)
+#define MACHIO_PF_UNIQUEITEMEXISTS	MACHIO_PF_KERR(1, 27)
+#define MACHIO_PF_KILLED		MACHIO_PF_KERR(1, 29)
 
 /* Item numbers: the index in bits 0-11 (from 16), a generation in 16-30. */
 #define MACHIO_PF_MAX_ITEMS	4096
@@ -399,6 +405,8 @@ struct machio_queue_reap {
 /* Opera's node types (kernelnodes.h): n_SubsysType, then n_Type. */
 #define MACHIO_PF_KERNELNODE	1
 #define MACHIO_PF_TASKNODE	5
+#define MACHIO_PF_MESSAGENODE	9
+#define MACHIO_PF_MSGPORTNODE	10
 #define MACHIO_PF_IOREQNODE	14
 #define MACHIO_PF_DEVICENODE	15
 
@@ -474,7 +482,8 @@ struct machio_pf_call {
 };
 
 /*
- * MACHIO_IOC_PF_CREATE_ITEM: CreateItem(@type, @tags).  @type is Opera's
+ * MACHIO_IOC_PF_CREATE_ITEM: CreateItem(@type, @tags), and
+ * MACHIO_IOC_PF_FIND_ITEM: FindItem(@type, @tags), the same argument.  @type is Opera's
  * MKNODEID(subsystem, node type); @tags a user pointer to an array of
  * struct machio_pf_tag (an LP64 TagArg) ending at TAG_END, or 0.  Item
  * tags and the type's own, as in Opera; names are copied, at most
@@ -506,7 +515,62 @@ struct machio_pf_tag {
 #define MACHIO_PF_CREATEIOREQ_TAG_REPLYPORT 10
 #define MACHIO_PF_CREATEIOREQ_TAG_DEVICE 11
 
+#define MACHIO_PF_CREATEPORT_TAG_SIGNAL	10
+#define MACHIO_PF_CREATEPORT_TAG_USERDATA 11
+#define MACHIO_PF_CREATEMSG_TAG_REPLYPORT 10
+#define MACHIO_PF_CREATEMSG_TAG_MSG_IS_SMALL 11
+#define MACHIO_PF_CREATEMSG_TAG_DATA_SIZE 12
+
 #define MACHIO_PF_NAME_MAX	255
+
+/* Opera's MsgPort (msgport.h), LP64, as the view shows it. */
+struct machio_pf_port_view {
+	struct machio_pf_node mp;	/* n_Flags: MACHIO_PF_MSGPORT_SIGNAL_ALLOCATED */
+	__u32 mp_Signal;
+	__u32 mp_pad;
+	__u64 mp_Msgs[4];	/* Opera's List: 0, the module keeps the queue */
+	__u64 mp_UserData;
+	__u32 mp_Reserved;
+	__u32 mp_pad2;
+};
+
+#define MACHIO_PF_MSGPORT_SIGNAL_ALLOCATED 0x01
+
+/* Opera's Message (msgport.h), LP64, as the view shows it. */
+struct machio_pf_msg_view {
+	struct machio_pf_node msg;	/* n_Flags: MACHIO_PF_MESSAGE_* */
+	__s32 msg_ReplyPort;
+	__s32 msg_Result;
+	__u64 msg_DataPtr;	/* a standard message's pointer; a small one's val1 */
+	__s32 msg_DataSize;	/* its size; a small one's val2 */
+	__s32 msg_MsgPort;	/* the port it is on, or the task holding it */
+	__u32 msg_DataPtrSize;	/* 0 */
+	__s32 msg_SigItem;	/* 0 */
+	__u32 msg_Waiters;	/* 0 */
+	__u32 msg_pad;
+};
+
+#define MACHIO_PF_MESSAGE_SENT		0x01
+#define MACHIO_PF_MESSAGE_REPLIED	0x02
+#define MACHIO_PF_MESSAGE_SMALL		0x04
+
+/*
+ * MACHIO_IOC_PF_SEND_MSG: SendMsg(@port, @msg, @data, @size);
+ * MACHIO_IOC_PF_REPLY_MSG: ReplyMsg(@msg, @code, @data, @size);
+ * MACHIO_IOC_PF_WAIT_PORT: WaitPort(@port, @msg) (EINTR on a Linux
+ * signal: call it again).  A small message's two values go in @data and
+ * @size.
+ */
+struct machio_pf_msg_call {
+	__s32 port;		/* in */
+	__s32 msg;		/* in */
+	__s32 code;		/* in: ReplyMsg's result */
+	__s32 result;		/* out: 0, a message item, or an Err */
+	__u64 data;		/* in */
+	__s32 size;		/* in */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
 
 /* Opera's IOBuf and IOInfo (io.h), as an LP64 program lays them out. */
 struct machio_pf_iobuf {
@@ -607,5 +671,11 @@ struct machio_pf_io {
 #define MACHIO_IOC_PF_SEND_IO		_IOWR(MACHIO_IOC_MAGIC, 0x1a, struct machio_pf_io)
 #define MACHIO_IOC_PF_WAIT_IO		_IOWR(MACHIO_IOC_MAGIC, 0x1b, struct machio_pf_call)
 #define MACHIO_IOC_PF_ABORT_IO		_IOWR(MACHIO_IOC_MAGIC, 0x1c, struct machio_pf_call)
+#define MACHIO_IOC_PF_SEND_MSG		_IOWR(MACHIO_IOC_MAGIC, 0x1d, struct machio_pf_msg_call)
+#define MACHIO_IOC_PF_REPLY_MSG		_IOWR(MACHIO_IOC_MAGIC, 0x1e, struct machio_pf_msg_call)
+#define MACHIO_IOC_PF_GET_MSG		_IOWR(MACHIO_IOC_MAGIC, 0x1f, struct machio_pf_call)
+#define MACHIO_IOC_PF_GET_THIS_MSG	_IOWR(MACHIO_IOC_MAGIC, 0x20, struct machio_pf_call)
+#define MACHIO_IOC_PF_WAIT_PORT		_IOWR(MACHIO_IOC_MAGIC, 0x21, struct machio_pf_msg_call)
+#define MACHIO_IOC_PF_FIND_ITEM		_IOWR(MACHIO_IOC_MAGIC, 0x22, struct machio_pf_create)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
