@@ -440,6 +440,27 @@ static long machio_ioc_pf_find_item(struct machio_space *space, void __user *arg
 	return machio_ioc_pf_item_tags(space, argp, machio_pf_do_find_item);
 }
 
+/* The name of an item of the caller's user. */
+static long machio_ioc_pf_item_name(struct machio_space *space, void __user *argp)
+{
+	struct machio_pf_item_name a;
+	struct machio_pf_task *self;
+	int ret = 0;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.result || a.pad || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	a.result = machio_pf_current(space, &self);
+	if (!a.result) {
+		ret = machio_pf_item_name(self, a.item, a.name, a.size, &a.result);
+		machio_pf_task_put(self);
+	}
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
 /*
  * SendMsg, ReplyMsg, WaitPort, by the calling task: @call's result, or an
  * error of its own (-EINTR).
@@ -667,6 +688,7 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_PF_GET_THIS_MSG)] = { MACHIO_IOC_PF_GET_THIS_MSG, machio_ioc_pf_get_this_msg },
 	[_IOC_NR(MACHIO_IOC_PF_WAIT_PORT)] = { MACHIO_IOC_PF_WAIT_PORT, machio_ioc_pf_wait_port },
 	[_IOC_NR(MACHIO_IOC_PF_FIND_ITEM)] = { MACHIO_IOC_PF_FIND_ITEM, machio_ioc_pf_find_item },
+	[_IOC_NR(MACHIO_IOC_PF_ITEM_NAME)] = { MACHIO_IOC_PF_ITEM_NAME, machio_ioc_pf_item_name },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

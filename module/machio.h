@@ -571,6 +571,8 @@ s32 machio_pf_delete_item(struct machio_space *space, struct machio_pf_task *sel
 void machio_pf_delete_owned(struct machio_pf_item *item);
 void machio_pf_delete_all_of(struct machio_pf_task *t);
 s32 machio_pf_find_item(struct machio_pf_task *self, s32 type, u64 utags);
+int machio_pf_item_name(struct machio_pf_task *self, s32 number, u64 uname, u32 size,
+			s32 *result);
 
 /* pf_port.c */
 struct machio_pf_port *machio_pf_port_get(struct machio_pf_task *self, s32 number);

@@ -24,6 +24,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include "machio.h"
 
 #define MACHIO_PF_GEN_SHIFT	16
@@ -334,6 +335,34 @@ s32 machio_pf_delete_item(struct machio_space *space, struct machio_pf_task *sel
 		if (item->number == number)
 			machio_pf_delete_owned(item);
 		mutex_unlock(&space->pf.lock);
+	}
+	machio_pf_item_put(item);
+	return ret;
+}
+
+/*
+ * The name of item @number of @self's user into @uname (@size bytes,
+ * NUL-terminated, truncated to fit): its length, 0 for none, BADITEM.
+ * -EFAULT if it cannot be written.
+ */
+int machio_pf_item_name(struct machio_pf_task *self, s32 number, u64 uname, u32 size,
+			s32 *result)
+{
+	struct machio_pf_item *item = machio_pf_item_get(self->item.world, number, 0);
+	size_t len, n;
+	int ret = 0;
+
+	if (!item) {
+		*result = MACHIO_PF_BADITEM;
+		return 0;
+	}
+	len = item->name ? strlen(item->name) : 0;
+	*result = len;
+	if (size) {
+		n = min_t(size_t, len, size - 1);
+		if (copy_to_user(u64_to_user_ptr(uname), item->name ?: "", n) ||
+		    put_user(0, (char __user *)u64_to_user_ptr(uname) + n))
+			ret = -EFAULT;
 	}
 	machio_pf_item_put(item);
 	return ret;

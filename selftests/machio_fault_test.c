@@ -431,6 +431,94 @@ TEST_F(fault, portfolio_ioreq_create_and_io)
 	EXPECT_EQ(0, pf_item_call(self->mfd, MACHIO_IOC_PF_CLOSE_ITEM, dev));
 }
 
+/*
+ * CreateMsgPort, CreateSmallMsg and an IOReq with a reply port under each
+ * allocation failure: the item or NOMEM, and then the message goes round
+ * and the IOReq's completion arrives on the port.
+ */
+TEST_F(fault, portfolio_ports_and_messages)
+{
+	__s32 dev;
+	int n, nomem = 0;
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	dev = pf_item_call(self->mfd, MACHIO_IOC_PF_OPEN_DEVICE, self->bfd);
+	ASSERT_LT(0, dev);
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		struct machio_pf_tag port_tags[] = {
+			{ MACHIO_PF_TAG_ITEM_NAME, 0, (__u64)(uintptr_t)"faulty-port" }, { 0 },
+		};
+		struct machio_pf_create c = {
+			.type = (MACHIO_PF_KERNELNODE << 8) | MACHIO_PF_MSGPORTNODE,
+			.tags = (__u64)(uintptr_t)port_tags,
+		};
+		struct machio_pf_tag msg_tags[] = {
+			{ MACHIO_PF_CREATEMSG_TAG_REPLYPORT, 0, 0 },
+			{ MACHIO_PF_CREATEMSG_TAG_MSG_IS_SMALL, 0, 0 }, { 0 },
+		};
+		struct machio_pf_tag ior_tags[] = {
+			{ MACHIO_PF_CREATEIOREQ_TAG_DEVICE, 0, (__u64)dev },
+			{ MACHIO_PF_CREATEIOREQ_TAG_REPLYPORT, 0, 0 }, { 0 },
+		};
+		struct machio_pf_msg_call send = {};
+		__s32 port, msg, ior;
+
+		arm_nth(n);
+		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
+		unused = disarm_nth();
+		if (c.result == MACHIO_PF_NOMEM) {
+			nomem++;
+			c.result = 0;
+			ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
+		}
+		port = c.result;
+		ASSERT_LT(0, port) TH_LOG("fault %d: %#x", n, port);
+
+		msg_tags[0].arg = (__u64)port;
+		c.type = (MACHIO_PF_KERNELNODE << 8) | MACHIO_PF_MESSAGENODE;
+		c.tags = (__u64)(uintptr_t)msg_tags;
+		c.result = 0;
+		arm_nth(n);
+		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
+		unused = disarm_nth() && unused;
+		if (c.result == MACHIO_PF_NOMEM) {
+			nomem++;
+			c.result = 0;
+			ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
+		}
+		msg = c.result;
+		ASSERT_LT(0, msg) TH_LOG("fault %d: %#x", n, msg);
+		send.port = port;
+		send.msg = msg;
+		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_SEND_MSG, &send));
+		EXPECT_EQ(0, send.result);
+		EXPECT_EQ(msg, pf_item_call(self->mfd, MACHIO_IOC_PF_GET_MSG, port));
+
+		ior_tags[1].arg = (__u64)port;
+		c.type = (MACHIO_PF_KERNELNODE << 8) | MACHIO_PF_IOREQNODE;
+		c.tags = (__u64)(uintptr_t)ior_tags;
+		c.result = 0;
+		arm_nth(n);
+		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
+		unused = disarm_nth() && unused;
+		if (c.result == MACHIO_PF_NOMEM) {
+			nomem++;
+			c.result = 0;
+			ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
+		}
+		ior = c.result;
+		ASSERT_LT(0, ior) TH_LOG("fault %d: %#x", n, ior);
+		EXPECT_EQ(0, pf_do_io(self->mfd, ior, MACHIO_PF_CMD_READ, self->in, 4096));
+		EXPECT_EQ(0, pf_item_call(self->mfd, MACHIO_IOC_PF_GET_MSG, port));	/* quick */
+		EXPECT_EQ(0, pf_item_call(self->mfd, MACHIO_IOC_PF_DELETE_ITEM, ior));
+		EXPECT_EQ(0, pf_item_call(self->mfd, MACHIO_IOC_PF_DELETE_ITEM, msg));
+		EXPECT_EQ(0, pf_item_call(self->mfd, MACHIO_IOC_PF_DELETE_ITEM, port));
+	}
+	EXPECT_LE(3, nomem);
+	EXPECT_EQ(0, pf_item_call(self->mfd, MACHIO_IOC_PF_CLOSE_ITEM, dev));
+}
+
 /* Ring pages come from the page allocator: let fail-nth reach order 0 too. */
 static void fail_pages_too(bool on)
 {

@@ -459,6 +459,36 @@ TEST_F(msg, unique_names_and_find)
 	EXPECT_LT(0, m);
 }
 
+static __s32 item_name(int fd, __s32 item, char *buf, __u32 size)
+{
+	struct machio_pf_item_name a = { .item = item, .name = (__u64)(uintptr_t)buf, .size = size };
+	int ret = machio_ioctl(fd, MACHIO_IOC_PF_ITEM_NAME, &a);
+
+	return ret ? ret : a.result;
+}
+
+TEST_F(msg, item_names_come_back_from_the_module)
+{
+	__s32 named = create_port(self->fd, "NamedPort", 0, 0, false);
+	__s32 anon = create_port(self->fd, NULL, 0, 0, false);
+	struct machio_pf_item_name a = { .item = named, .pad = 1 };
+	char buf[64];
+
+	memset(buf, 'x', sizeof(buf));
+	EXPECT_EQ(9, item_name(self->fd, named, buf, sizeof(buf)));
+	EXPECT_STREQ("NamedPort", buf);
+	memset(buf, 'x', sizeof(buf));
+	EXPECT_EQ(9, item_name(self->fd, named, buf, 4));	/* truncated */
+	EXPECT_STREQ("Nam", buf);
+	EXPECT_EQ('x', buf[4]);
+	EXPECT_EQ(9, item_name(self->fd, named, NULL, 0));	/* just the length */
+	EXPECT_EQ(0, item_name(self->fd, anon, buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	EXPECT_EQ(BADITEM, item_name(self->fd, named + 0x10000, buf, sizeof(buf)));
+	EXPECT_EQ(-EFAULT, item_name(self->fd, named, (char *)8, 16));
+	EXPECT_EQ(-EINVAL, machio_ioctl(self->fd, MACHIO_IOC_PF_ITEM_NAME, &a));
+}
+
 /*
  * Between processes of one user: the child finds the parent's port by
  * name, sends it a small message and gets the reply; a process of

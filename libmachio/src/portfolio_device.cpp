@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// Portfolio devices: OpenNamedDevice and CloseItem over the module
-// (module/pf_device.c).  The library opens the block device itself, with
+// Portfolio devices: OpenNamedDevice, OpenItem, FindAndOpen*Item and
+// CloseItem over the module (module/pf_device.c).  The library opens the block device itself, with
 // the caller's permissions, as device_open does; the module keeps its own
 // reference to the file.
 #include "internal.hpp"
@@ -9,11 +9,15 @@
 #include <machio/portfolio.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace {
+
+static_assert(sizeof(Device) == MACHIO_PF_DEVICE_SIZE);
+static_assert(offsetof(Device, dev_OpenCnt) == MACHIO_PF_DEVICE_OPENCNT);
 
 constexpr Err not_found = MakeKErr(ER_SEVERE, ER_C_STND, ER_NotFound);
 constexpr Err cant_open = MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_CantOpen);
@@ -65,4 +69,45 @@ extern "C" Err CloseItem(Item item) {
     if (int32 err = machio::detail::portfolio_ioctl(MACHIO_IOC_PF_CLOSE_ITEM, &arg))
         return err;
     return arg.result;
+}
+
+extern "C" Item OpenItem(Item foundItem, void* args) {
+    if (args)
+        return BADPTR;
+    auto* node = static_cast<const ItemNode*>(LookupItem(foundItem));
+    if (!node)
+        return BADITEM;
+    if (node->n_SubsysType != KERNELNODE || node->n_Type != DEVICENODE)
+        return cant_open;
+    // A device opens through its block device, with the caller's rights.
+    char name[256];
+    struct machio_pf_item_name arg = {};
+    arg.item = foundItem;
+    arg.name = reinterpret_cast<uintptr_t>(name);
+    arg.size = sizeof(name);
+    if (int32 err = machio::detail::portfolio_ioctl(MACHIO_IOC_PF_ITEM_NAME, &arg))
+        return err;
+    if (arg.result < 0)
+        return arg.result;
+    Item opened = OpenNamedDevice(name, nullptr);
+    return opened == not_found ? cant_open : opened;
+}
+
+extern "C" Item FindAndOpenItem(int32 ct, const TagArg* tp) {
+    Item found = FindItem(ct, tp);
+    if (found >= 0)
+        return OpenItem(found, nullptr);
+    if (ct != MKNODEID(KERNELNODE, DEVICENODE) || found != not_found)
+        return found;
+    // A device nobody has open: Opera loaded it by name; here it opens by name.
+    for (const TagArg* t = tp; t && t->ta_Tag != TAG_END; t++) {
+        if (t->ta_Tag == TAG_ITEM_NAME)
+            return OpenNamedDevice(static_cast<const char*>(t->ta_Arg), nullptr);
+    }
+    return not_found;
+}
+
+extern "C" Item FindAndOpenNamedItem(int32 ct, const char* name) {
+    TagArg tags[2] = {{TAG_ITEM_NAME, const_cast<char*>(name)}, {TAG_END, nullptr}};
+    return FindAndOpenItem(ct, tags);
 }

@@ -331,3 +331,29 @@ TEST(PortfolioMessages, AnIOReqCompletesByMessage) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(PortfolioDevices, FindAndOpenByTheDevicesName) {
+    MACHIO_SKIP_WITHOUT_MODULE();
+    test::nullb disk;
+    ASSERT_TRUE(disk.ok()) << disk.error();
+    const char* name = disk.name().c_str();
+    Err not_found = MakeKErr(ER_SEVERE, ER_C_STND, ER_NotFound);
+    EXPECT_EQ(FindDevice(name), not_found); // nobody has it open
+    Item dev = FindAndOpenDevice(name);     // opened by name all the same
+    ASSERT_GT(dev, 0);
+    EXPECT_EQ(FindDevice(name), dev);
+    EXPECT_EQ(OpenItem(dev, nullptr), dev); // opens nest
+    EXPECT_EQ(static_cast<const Device*>(LookupItem(dev))->dev_OpenCnt, 2);
+    EXPECT_EQ(OpenItem(dev, &disk), BADPTR);
+    EXPECT_EQ(OpenItem(machio_current_task(), nullptr),
+              MakeKErr(ER_SEVERE, ER_C_NSTND, ER_Kr_CantOpen));
+    EXPECT_EQ(OpenItem(dev + 0x10000, nullptr), BADITEM);
+    EXPECT_EQ(FindAndOpenNamedItem(MKNODEID(KERNELNODE, MSGPORTNODE), "none"), not_found);
+    EXPECT_EQ(CloseItem(dev), 0);
+    EXPECT_EQ(CloseItem(dev), 0);
+    EXPECT_EQ(LookupItem(dev), nullptr);
+}
+
+} // namespace

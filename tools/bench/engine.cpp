@@ -11,13 +11,14 @@ extern const engine machio_batch_engine, machio_ring_engine, machio_fixed_engine
 extern const engine io_uring_engine, io_uring_fixed_engine, io_uring_poll_engine;
 extern const engine aio_engine;
 extern const engine sync_engine;
+extern const engine portfolio_engine, portfolio_msg_engine;
 
 std::span<const engine> all_engines() {
     // Copied at the first call, by when the records (constants) are set.
     static const engine all[] = {
         machio_engine,      machio_batch_engine, machio_ring_engine,    machio_fixed_engine,
         machio_poll_engine, io_uring_engine,     io_uring_fixed_engine, io_uring_poll_engine,
-        aio_engine,         sync_engine,
+        aio_engine,         sync_engine,         portfolio_engine,      portfolio_msg_engine,
     };
     return all;
 }

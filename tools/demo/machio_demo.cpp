@@ -1,10 +1,13 @@
-// machio-demo: a guided tour of the Mach io_done_queue model on a real block
-// device.  It writes and reads the device through one io_done_queue with
-// several threads waiting on it, and says what happened in plain words.
+// machio-demo: a guided tour of machio on a real block device.  It writes
+// and reads the device through one Mach io_done_queue with several threads
+// waiting on it, then through 3DO Portfolio's I/O requests and message
+// ports (portfolio_tour.cpp), and says what happened in plain words.
 //
 //   machio-demo [DEVICE]     (default: nullb0, i.e. /dev/nullb0)
 //
 // Exit status 0 means every byte read back matched what was written.
+#include "portfolio_tour.hpp"
+
 #include <machio/mach.h>
 
 #include <fmt/core.h>
@@ -270,6 +273,8 @@ int main(int argc, char** argv) {
     failures += kr != KERN_TERMINATED;
     mach_port_deallocate(mach_task_self(), queue);
     device_close(device);
+
+    failures += portfolio_tour(name);
 
     fmt::print("\n{}\n", failures ? fmt::format("machio-demo: {} things went wrong", failures)
                                   : std::string("machio-demo: all data verified, all done"));

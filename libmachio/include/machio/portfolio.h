@@ -155,8 +155,27 @@ MACHIO_API Err CloseItem(Item item);
 /* A device by the name its item has (the block device's, such as
  * "nullb0"): FindNamedItem finds one some task of this user has open. */
 #define FindDevice(n) FindNamedItem(MKNODEID(KERNELNODE, DEVICENODE), (n))
-/* Opera's FindAndOpenNamedItem for a device is OpenNamedDevice. */
-#define FindAndOpenDevice(n) OpenNamedDevice((n), 0)
+/* Open the item found (a device: only devices open), once more for the
+ * calling task: the item to use from now on.  BADPTR for args other than
+ * NULL, BADITEM, ER_Kr_CantOpen for an item that does not open or a
+ * device the caller may not open. */
+MACHIO_API Item OpenItem(Item foundItem, void* args);
+/* FindItem and OpenItem at once; for a device, one nobody has open yet
+ * too (Opera loaded it by name): OpenNamedDevice of the name. */
+MACHIO_API Item FindAndOpenItem(int32 ct, const TagArg* tp);
+MACHIO_API Item FindAndOpenNamedItem(int32 ct, const char* name);
+#define FindAndOpenDevice(n) FindAndOpenNamedItem(MKNODEID(KERNELNODE, DEVICENODE), (n))
+
+/* A device as LookupItem shows it: Opera's public Device (LP64). */
+typedef struct Device {
+    ItemNode dev;
+    struct Driver* dev_Driver; /* NULL */
+    int32 dev_OpenCnt;         /* every task's opens of it */
+    uint32 dev_Private0[13];
+    uint8 dev_MaxUnitNum; /* 0: one unit */
+    uint8 dev_Private1[3];
+    uint32 dev_Private2[3];
+} Device;
 
 /* What CMD_STATUS reads into ioi_Recv (Opera's, 36 bytes). */
 typedef struct DeviceStatus {

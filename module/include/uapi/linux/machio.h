@@ -654,6 +654,20 @@ struct machio_pf_io {
 #define MACHIO_PF_IO_WAIT	(1U << 0)
 #define MACHIO_PF_IO_PENDING	(1U << 1)
 
+/*
+ * MACHIO_IOC_PF_ITEM_NAME: the name of @item (n_Name, which the view
+ * leaves NULL), NUL-terminated into @name (@size bytes, truncated to fit):
+ * @result is its length, 0 for an item with no name, or BADITEM.
+ */
+struct machio_pf_item_name {
+	__s32 item;		/* in */
+	__s32 result;		/* out */
+	__u64 name;		/* in: a user buffer */
+	__u32 size;		/* in: its size */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
 /* Portfolio's system signals (bits 0-7; bit 31 is illegal). */
 #define MACHIO_PF_SIGF_ABORT	0x04
 #define MACHIO_PF_SIGF_IODONE	0x08
@@ -677,5 +691,6 @@ struct machio_pf_io {
 #define MACHIO_IOC_PF_GET_THIS_MSG	_IOWR(MACHIO_IOC_MAGIC, 0x20, struct machio_pf_call)
 #define MACHIO_IOC_PF_WAIT_PORT		_IOWR(MACHIO_IOC_MAGIC, 0x21, struct machio_pf_msg_call)
 #define MACHIO_IOC_PF_FIND_ITEM		_IOWR(MACHIO_IOC_MAGIC, 0x22, struct machio_pf_create)
+#define MACHIO_IOC_PF_ITEM_NAME		_IOWR(MACHIO_IOC_MAGIC, 0x23, struct machio_pf_item_name)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
