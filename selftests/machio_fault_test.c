@@ -377,6 +377,30 @@ static __s32 pf_do_io(int fd, __s32 ior, __u8 cmd, void *buf, __s32 len)
 }
 
 /*
+ * CreateItem of @type from @tags with the @n-th allocation failing: the
+ * item, made again if the first try said NOMEM (counted in @nomem); @unused
+ * stays true only while fault @n is not reached.
+ */
+static __s32 create_nth(int fd, __s32 type, const struct machio_pf_tag *tags, int n,
+			bool *unused, int *nomem)
+{
+	struct machio_pf_create c = { .type = type, .tags = (__u64)(uintptr_t)tags };
+	int ret;
+
+	arm_nth(n);
+	ret = machio_ioctl(fd, MACHIO_IOC_PF_CREATE_ITEM, &c);
+	*unused = disarm_nth() && *unused;
+	if (ret)
+		return ret;
+	if (c.result != MACHIO_PF_NOMEM)
+		return c.result;
+	(*nomem)++;
+	c.result = 0;
+	ret = machio_ioctl(fd, MACHIO_IOC_PF_CREATE_ITEM, &c);
+	return ret ? ret : c.result;
+}
+
+/*
  * CreateIOReq and DoIO under each allocation failure: the IOReq or NOMEM;
  * a write that goes through or NOMEM, leaving the IOReq usable; the bytes
  * of every write that went through read back.
@@ -395,22 +419,11 @@ TEST_F(fault, portfolio_ioreq_create_and_io)
 			{ MACHIO_PF_TAG_ITEM_NAME, 0, (__u64)(uintptr_t)"faulty" },
 			{ MACHIO_PF_CREATEIOREQ_TAG_DEVICE, 0, (__u64)dev }, { 0 },
 		};
-		struct machio_pf_create c = {
-			.type = (MACHIO_PF_KERNELNODE << 8) | MACHIO_PF_IOREQNODE,
-			.tags = (__u64)(uintptr_t)tags,
-		};
 		__s32 got;
 
-		arm_nth(n);
-		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
-		unused = disarm_nth();
-		ior = c.result;
-		if (ior == MACHIO_PF_NOMEM) {
-			nomem++;
-			c.result = 0;
-			ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
-			ior = c.result;
-		}
+		unused = true;
+		ior = create_nth(self->mfd, (MACHIO_PF_KERNELNODE << 8) | MACHIO_PF_IOREQNODE, tags,
+				 n, &unused, &nomem);
 		ASSERT_LT(0, ior) TH_LOG("fault %d: %#x", n, ior);
 
 		fill_pattern(self->out, 4096, n);
@@ -449,10 +462,6 @@ TEST_F(fault, portfolio_ports_and_messages)
 		struct machio_pf_tag port_tags[] = {
 			{ MACHIO_PF_TAG_ITEM_NAME, 0, (__u64)(uintptr_t)"faulty-port" }, { 0 },
 		};
-		struct machio_pf_create c = {
-			.type = (MACHIO_PF_KERNELNODE << 8) | MACHIO_PF_MSGPORTNODE,
-			.tags = (__u64)(uintptr_t)port_tags,
-		};
 		struct machio_pf_tag msg_tags[] = {
 			{ MACHIO_PF_CREATEMSG_TAG_REPLYPORT, 0, 0 },
 			{ MACHIO_PF_CREATEMSG_TAG_MSG_IS_SMALL, 0, 0 }, { 0 },
@@ -464,50 +473,22 @@ TEST_F(fault, portfolio_ports_and_messages)
 		struct machio_pf_msg_call send = {};
 		__s32 port, msg, ior;
 
-		arm_nth(n);
-		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
-		unused = disarm_nth();
-		if (c.result == MACHIO_PF_NOMEM) {
-			nomem++;
-			c.result = 0;
-			ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
-		}
-		port = c.result;
+		unused = true;
+		port = create_nth(self->mfd, (MACHIO_PF_KERNELNODE << 8) | MACHIO_PF_MSGPORTNODE,
+				  port_tags, n, &unused, &nomem);
 		ASSERT_LT(0, port) TH_LOG("fault %d: %#x", n, port);
-
 		msg_tags[0].arg = (__u64)port;
-		c.type = (MACHIO_PF_KERNELNODE << 8) | MACHIO_PF_MESSAGENODE;
-		c.tags = (__u64)(uintptr_t)msg_tags;
-		c.result = 0;
-		arm_nth(n);
-		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
-		unused = disarm_nth() && unused;
-		if (c.result == MACHIO_PF_NOMEM) {
-			nomem++;
-			c.result = 0;
-			ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
-		}
-		msg = c.result;
+		msg = create_nth(self->mfd, (MACHIO_PF_KERNELNODE << 8) | MACHIO_PF_MESSAGENODE,
+				 msg_tags, n, &unused, &nomem);
 		ASSERT_LT(0, msg) TH_LOG("fault %d: %#x", n, msg);
 		send.port = port;
 		send.msg = msg;
 		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_SEND_MSG, &send));
 		EXPECT_EQ(0, send.result);
 		EXPECT_EQ(msg, pf_item_call(self->mfd, MACHIO_IOC_PF_GET_MSG, port));
-
 		ior_tags[1].arg = (__u64)port;
-		c.type = (MACHIO_PF_KERNELNODE << 8) | MACHIO_PF_IOREQNODE;
-		c.tags = (__u64)(uintptr_t)ior_tags;
-		c.result = 0;
-		arm_nth(n);
-		ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
-		unused = disarm_nth() && unused;
-		if (c.result == MACHIO_PF_NOMEM) {
-			nomem++;
-			c.result = 0;
-			ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PF_CREATE_ITEM, &c));
-		}
-		ior = c.result;
+		ior = create_nth(self->mfd, (MACHIO_PF_KERNELNODE << 8) | MACHIO_PF_IOREQNODE,
+				 ior_tags, n, &unused, &nomem);
 		ASSERT_LT(0, ior) TH_LOG("fault %d: %#x", n, ior);
 		EXPECT_EQ(0, pf_do_io(self->mfd, ior, MACHIO_PF_CMD_READ, self->in, 4096));
 		EXPECT_EQ(0, pf_item_call(self->mfd, MACHIO_IOC_PF_GET_MSG, port));	/* quick */

@@ -44,6 +44,11 @@ kern_return_t ioctl_kern(int fd, unsigned long request, void* arg, call_kind kin
 // through EINTR, the calling thread's task noted for its exit.  0, or the
 // Err for a call the module could not take: NOSUPPORT (no machio), BADPTR.
 std::int32_t portfolio_ioctl(unsigned long request, void* arg) noexcept;
+// A call on one number (struct machio_pf_call): its result, or the Err above.
+std::int32_t portfolio_item_call(unsigned long request, std::int32_t item) noexcept;
+// A call on a type and a tag list (struct machio_pf_create): CreateItem, FindItem.
+std::int32_t portfolio_tags_call(unsigned long request, std::int32_t type,
+                                 const void* tags) noexcept;
 
 // ---- Name spaces (space.cpp) ----
 

@@ -55,4 +55,21 @@ int32_t portfolio_ioctl(unsigned long request, void* arg) noexcept {
     return 0;
 }
 
+int32_t portfolio_item_call(unsigned long request, int32_t item) noexcept {
+    struct machio_pf_call arg = {};
+    arg.arg = item;
+    if (int32_t err = portfolio_ioctl(request, &arg))
+        return err;
+    return arg.result;
+}
+
+int32_t portfolio_tags_call(unsigned long request, int32_t type, const void* tags) noexcept {
+    struct machio_pf_create arg = {};
+    arg.type = type;
+    arg.tags = reinterpret_cast<uintptr_t>(tags);
+    if (int32_t err = portfolio_ioctl(request, &arg))
+        return err;
+    return arg.result;
+}
+
 } // namespace machio::detail

@@ -64,11 +64,7 @@ extern "C" Item OpenNamedDevice(const char* name, void* /* args: ignored, as in 
 }
 
 extern "C" Err CloseItem(Item item) {
-    struct machio_pf_call arg = {};
-    arg.arg = item;
-    if (int32 err = machio::detail::portfolio_ioctl(MACHIO_IOC_PF_CLOSE_ITEM, &arg))
-        return err;
-    return arg.result;
+    return machio::detail::portfolio_item_call(MACHIO_IOC_PF_CLOSE_ITEM, item);
 }
 
 extern "C" Item OpenItem(Item foundItem, void* args) {

@@ -25,14 +25,6 @@ static_assert(offsetof(IOReq, io_Error) == offsetof(struct machio_pf_ioreq_view,
 static_assert(offsetof(IOReq, io_MsgItem) == offsetof(struct machio_pf_ioreq_view, io_MsgItem));
 static_assert(sizeof(DeviceStatus) == sizeof(struct machio_pf_device_status));
 
-Err item_call(unsigned long request, Item item) {
-    struct machio_pf_call arg = {};
-    arg.arg = item;
-    if (int32 err = machio::detail::portfolio_ioctl(request, &arg))
-        return err;
-    return arg.result;
-}
-
 Err send_io(Item ior, const IOInfo* ioiP, uint32_t flags) {
     struct machio_pf_io arg = {};
     arg.ioreq = ior;
@@ -71,11 +63,11 @@ extern "C" Err DoIO(Item ior, const IOInfo* ioiP) {
 }
 
 extern "C" Err WaitIO(Item ior) {
-    return item_call(MACHIO_IOC_PF_WAIT_IO, ior);
+    return machio::detail::portfolio_item_call(MACHIO_IOC_PF_WAIT_IO, ior);
 }
 
 extern "C" Err AbortIO(Item ior) {
-    return item_call(MACHIO_IOC_PF_ABORT_IO, ior);
+    return machio::detail::portfolio_item_call(MACHIO_IOC_PF_ABORT_IO, ior);
 }
 
 extern "C" int32 CheckIO(Item ior) {

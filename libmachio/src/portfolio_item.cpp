@@ -82,12 +82,7 @@ extern "C" void* CheckItem(Item i, uint8 ftype, uint8 ntype) {
 extern "C" Item CreateItem(int32 ct, const TagArg* p) {
     static_assert(sizeof(TagArg) == sizeof(struct machio_pf_tag));
     static_assert(offsetof(TagArg, ta_Arg) == offsetof(struct machio_pf_tag, arg));
-    struct machio_pf_create arg = {};
-    arg.type = ct;
-    arg.tags = reinterpret_cast<uintptr_t>(p);
-    if (int32 err = machio::detail::portfolio_ioctl(MACHIO_IOC_PF_CREATE_ITEM, &arg))
-        return err;
-    return arg.result;
+    return machio::detail::portfolio_tags_call(MACHIO_IOC_PF_CREATE_ITEM, ct, p);
 }
 
 extern "C" Item CreateItemVA(int32 ct, uint32 tag, ...) {
@@ -100,20 +95,11 @@ extern "C" Item CreateItemVA(int32 ct, uint32 tag, ...) {
 }
 
 extern "C" Err DeleteItem(Item i) {
-    struct machio_pf_call arg = {};
-    arg.arg = i;
-    if (int32 err = machio::detail::portfolio_ioctl(MACHIO_IOC_PF_DELETE_ITEM, &arg))
-        return err;
-    return arg.result;
+    return machio::detail::portfolio_item_call(MACHIO_IOC_PF_DELETE_ITEM, i);
 }
 
 extern "C" Item FindItem(int32 ct, const TagArg* p) {
-    struct machio_pf_create arg = {};
-    arg.type = ct;
-    arg.tags = reinterpret_cast<uintptr_t>(p);
-    if (int32 err = machio::detail::portfolio_ioctl(MACHIO_IOC_PF_FIND_ITEM, &arg))
-        return err;
-    return arg.result;
+    return machio::detail::portfolio_tags_call(MACHIO_IOC_PF_FIND_ITEM, ct, p);
 }
 
 extern "C" Item FindItemVA(int32 ct, uint32 tag, ...) {

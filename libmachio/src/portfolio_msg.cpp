@@ -62,14 +62,6 @@ Err msg_call(unsigned long request, Item mp, Item msg, int32 code, uint64_t data
     return arg.result;
 }
 
-Item item_call(unsigned long request, Item item) {
-    struct machio_pf_call arg = {};
-    arg.arg = item;
-    if (int32 err = machio::detail::portfolio_ioctl(request, &arg))
-        return err;
-    return arg.result;
-}
-
 } // namespace
 
 extern "C" Item CreateMsgPort(const char* name, uint8 pri, uint32 signal) {
@@ -107,11 +99,11 @@ extern "C" Err ReplySmallMsg(Item msg, int32 result, uint32 val1, uint32 val2) {
 }
 
 extern "C" Item GetMsg(Item mp) {
-    return item_call(MACHIO_IOC_PF_GET_MSG, mp);
+    return machio::detail::portfolio_item_call(MACHIO_IOC_PF_GET_MSG, mp);
 }
 
 extern "C" Item GetThisMsg(Item msg) {
-    return item_call(MACHIO_IOC_PF_GET_THIS_MSG, msg);
+    return machio::detail::portfolio_item_call(MACHIO_IOC_PF_GET_THIS_MSG, msg);
 }
 
 extern "C" Item WaitPort(Item mp, Item msg) {
