@@ -895,6 +895,7 @@ struct exiting_task {
 	unsigned char *buf;
 	bool say_exit;
 	__s32 ior, sent;
+	pid_t tid;
 };
 
 static void *task_leaves_io_running(void *p)
@@ -903,6 +904,7 @@ static void *task_leaves_io_running(void *p)
 	struct machio_pf_ioinfo info = rw_info(MACHIO_PF_CMD_READ, e->buf, BS, 0, 0);
 	__s32 dev = OPEN_DEVICE(e->fd, e->bfd);
 
+	e->tid = gettid();
 	e->ior = create_ioreq(e->fd, dev, 0);
 	e->sent = send_io(e->fd, e->ior, &info);
 	if (e->say_exit) {
@@ -931,6 +933,7 @@ TEST_F(slow, a_tasks_end_deletes_its_ioreqs)
 	EXPECT_EQ(0, e.sent);
 	left = e.ior;
 	EXPECT_NE(BADITEM, check_io(self->view, left));	/* still there */
+	ASSERT_EQ(0, wait_thread_gone(e.tid));
 	e.say_exit = true;
 	in_thread(task_leaves_io_running, &e);		/* makes a task: reaps */
 	EXPECT_EQ(BADITEM, check_io(self->view, left));

@@ -70,12 +70,14 @@ struct peer {
 	__u32 mask;		/* allocated, for the waiting peer */
 	__s32 got;		/* what its WaitSignal returned */
 	int ready[2];		/* it writes one byte once it is about to wait */
+	pid_t tid;		/* its thread id */
 };
 
 static void *peer_exits(void *arg)
 {
 	struct peer *p = arg;
 
+	p->tid = gettid();
 	p->item = task_item(p->fd);
 	if (p->say_exit) {
 		__s32 r;
@@ -121,6 +123,7 @@ TEST_F(pf, task_items_have_operas_layout_and_end_with_their_thread)
 			/* Found gone when the space makes its next task. */
 			struct peer q = { .fd = self->fd };
 
+			ASSERT_EQ(0, wait_thread_gone(p.tid));
 			ASSERT_EQ(0, pthread_create(&th, NULL, peer_exits, &q));
 			ASSERT_EQ(0, pthread_join(th, NULL));
 			EXPECT_NE(p.item, q.item);
@@ -299,9 +302,10 @@ TEST_F(pf, between_processes_of_one_user_and_not_another)
 /* Makes its task, then holds it until the pipe closes; exits without telling. */
 static void *holder(void *arg)
 {
-	int *fds = arg;
+	int *fds = arg;		/* in: [0] the space, [1] a pipe; out: [3] tid, [2] item */
 	char c;
 
+	fds[3] = gettid();
 	__atomic_store_n(&fds[2], task_item(fds[0]), __ATOMIC_RELEASE);
 	if (read(fds[1], &c, 1) < 0)
 		return NULL;
@@ -326,7 +330,7 @@ TEST(item_table_bound_as_nobody)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		int a[3] = {}, b[3] = {}, rel[2], fd;
+		int a[4] = {}, b[4] = {}, rel[2], fd;
 		pthread_t ta, tb;
 
 		if (setgid(65534) || setuid(65534) || pipe(rel))
@@ -349,6 +353,8 @@ TEST(item_table_bound_as_nobody)
 		close(rel[1]);
 		pthread_join(ta, NULL);
 		pthread_join(tb, NULL);
+		if (wait_thread_gone(a[3]) || wait_thread_gone(b[3]))
+			_exit(16);
 		/* Their tasks are found gone: room again. */
 		_exit(task_item(fd) > 0 ? 0 : 15);
 	}

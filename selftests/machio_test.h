@@ -330,6 +330,25 @@ static inline int mio_ring_pop(struct mio_ring *r, struct machio_cqe *out)
 	}
 }
 
+/*
+ * Wait (up to 10 s) until thread @tid of this process is gone from the
+ * kernel too: pthread_join() returns once the thread has cleared its tid,
+ * a little before the kernel lets go of it.  0, or -ETIMEDOUT.
+ */
+static inline int wait_thread_gone(pid_t tid)
+{
+	char path[64];
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
+	for (i = 0; i < 10000; i++) {
+		if (access(path, F_OK))
+			return 0;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
 /* Deterministic test data: byte i of a buffer seeded with @seed. */
 static inline void fill_pattern(void *buf, size_t len, unsigned int seed)
 {
