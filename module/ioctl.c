@@ -43,7 +43,8 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 		     MACHIO_FEAT_INBAND | MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
 		     MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
 		     MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED |
-		     MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS | MACHIO_FEAT_PF_IO;
+		     MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS | MACHIO_FEAT_PF_IO |
+		     MACHIO_FEAT_PORTS;
 	if (copy_to_user(argp, &q, sizeof(q)))
 		return -EFAULT;
 	return 0;
@@ -215,6 +216,74 @@ static long machio_ioc_port_deallocate(struct machio_space *space,
 	if (a.pad || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
 		return -EINVAL;
 	return machio_name_deallocate(space, a.name);
+}
+
+/* mach_port_allocate_full, and the allocators that are it. */
+static long machio_ioc_port_allocate(struct machio_space *space, void __user *argp)
+{
+	struct machio_port_allocate a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.kr || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	a.kr = machio_right_allocate(space, &a);
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+/* mach_port_destroy, _mod_refs, _get_refs, _type. */
+static long machio_ioc_port_right(struct machio_space *space, void __user *argp)
+{
+	struct machio_port_right a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.kr || a.value || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	switch (a.op) {
+	case MACHIO_PORT_OP_DESTROY:
+		a.kr = machio_right_destroy(space, a.name);
+		break;
+	case MACHIO_PORT_OP_MOD_REFS:
+		a.kr = machio_right_mod_refs(space, a.name, a.right, a.delta);
+		break;
+	case MACHIO_PORT_OP_GET_REFS:
+		a.kr = machio_right_get_refs(space, a.name, a.right, &a.value);
+		break;
+	case MACHIO_PORT_OP_TYPE:
+		a.kr = machio_right_type(space, a.name, &a.value);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+static long machio_ioc_port_insert_right(struct machio_space *space, void __user *argp)
+{
+	struct machio_port_insert_right a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.kr || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	a.kr = machio_right_insert(space, &a);
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+static long machio_ioc_port_names(struct machio_space *space, void __user *argp)
+{
+	struct machio_port_names a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.kr || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	ret = machio_right_names(space, &a);
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
 static long machio_ioc_submit(struct machio_space *space, void __user *argp)
@@ -689,6 +758,10 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_PF_WAIT_PORT)] = { MACHIO_IOC_PF_WAIT_PORT, machio_ioc_pf_wait_port },
 	[_IOC_NR(MACHIO_IOC_PF_FIND_ITEM)] = { MACHIO_IOC_PF_FIND_ITEM, machio_ioc_pf_find_item },
 	[_IOC_NR(MACHIO_IOC_PF_ITEM_NAME)] = { MACHIO_IOC_PF_ITEM_NAME, machio_ioc_pf_item_name },
+	[_IOC_NR(MACHIO_IOC_PORT_ALLOCATE)] = { MACHIO_IOC_PORT_ALLOCATE, machio_ioc_port_allocate },
+	[_IOC_NR(MACHIO_IOC_PORT_RIGHT)] = { MACHIO_IOC_PORT_RIGHT, machio_ioc_port_right },
+	[_IOC_NR(MACHIO_IOC_PORT_INSERT_RIGHT)] = { MACHIO_IOC_PORT_INSERT_RIGHT, machio_ioc_port_insert_right },
+	[_IOC_NR(MACHIO_IOC_PORT_NAMES)] = { MACHIO_IOC_PORT_NAMES, machio_ioc_port_names },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

@@ -49,8 +49,15 @@ enum machio_kind {
 	MACHIO_KIND_QUEUE,
 	MACHIO_KIND_DEVICE,
 	MACHIO_KIND_BUFFER,
-	MACHIO_KIND_DEAD,	/* the object behind the name was terminated */
+	MACHIO_KIND_DEAD,	/* a dead name: its object was terminated or destroyed */
+	MACHIO_KIND_MPORT,	/* Mach port rights: @rights of a struct machio_mport */
+	MACHIO_KIND_PSET,	/* a Mach port set (struct machio_mpset) */
 };
+
+/* The rights an MPORT entry holds (a send-once right has a name of its own). */
+#define MACHIO_RIGHT_SEND	(1U << 0)
+#define MACHIO_RIGHT_RECEIVE	(1U << 1)
+#define MACHIO_RIGHT_SEND_ONCE	(1U << 2)
 
 struct machio_port {
 	struct kref ref;
@@ -60,10 +67,45 @@ struct machio_port {
 
 struct machio_entry {
 	struct machio_port *port;	/* NULL for host, task, dead, free */
-	u32 next_free;			/* free-list link while FREE */
+	union {
+		u32 next_free;		/* free-list link while FREE */
+		struct {
+			u16 urefs;	/* a send right's or dead name's user references */
+			u8 rights;	/* MPORT: MACHIO_RIGHT_* */
+		};
+	};
 	u8 kind;
 	u8 gen;
 };
+
+/*
+ * A Mach port (mport.c): the receive right's object.  @lock (irqsave)
+ * protects the counts and @active.  Send and send-once rights in name
+ * tables hold references; a destroyed port stays until they go, and
+ * each of them reads as a dead name from then on.
+ */
+struct machio_mport {
+	struct machio_port port;
+	spinlock_t lock;
+	bool active;			/* its receive right exists */
+	bool rt;			/* MACHIO_QOS_RT */
+	u32 srights;			/* send rights: names holding one */
+	u32 sorights;			/* send-once rights */
+	u32 mscount;			/* make-send count */
+	u32 seqno;
+	u32 qlimit;
+};
+
+/* A Mach port set (mpset.c). */
+struct machio_mpset {
+	struct machio_port port;
+	bool active;
+};
+
+static inline struct machio_mport *machio_to_mport(struct machio_port *port)
+{
+	return container_of(port, struct machio_mport, port);
+}
 
 /* Portfolio items (pf_item.c): one world, a table of items, per user. */
 struct machio_pf_slot;
@@ -211,6 +253,7 @@ struct machio_space {
 	u32 nr_slots;
 	u32 nr_used;
 	u32 free_head;			/* 0: free list empty */
+	u32 next_fresh;			/* slots from here on were never used */
 	u32 host_name;
 	u32 task_name;
 	kuid_t uid;			/* its opener's: the Portfolio world */
@@ -238,7 +281,13 @@ int machio_name_deallocate(struct machio_space *space, u32 name);
 int machio_name_kill(struct machio_space *space, u32 name,
 		     struct machio_port *port);
 struct machio_port *machio_space_detach_next(struct machio_space *space,
-					     u32 *cursor);
+					     u32 *cursor, u8 *kind, u8 *rights);
+/* The name table's internals, for right.c: under space->lock. */
+struct machio_entry *machio_entry_find(struct machio_space *space, u32 name);
+void machio_entry_free(struct machio_space *space, struct machio_entry *e);
+int machio_entry_alloc(struct machio_space *space, u32 want, struct machio_entry **e,
+		       u32 *name);
+u32 machio_entry_name(struct machio_space *space, struct machio_entry *e);
 
 void machio_port_init(struct machio_port *port, enum machio_kind kind,
 		      void (*free)(struct machio_port *port));
@@ -639,6 +688,29 @@ int machio_pf_wait_signal(struct machio_pf_task *t, u32 mask, s32 *result);
 s32 machio_pf_send_signal(struct machio_pf_task *target, u32 mask);
 s32 machio_pf_current_signals(struct machio_pf_task *t);
 bool machio_pf_signals_allocated(struct machio_pf_task *t, u32 mask);
+
+/* mport.c, mpset.c */
+struct machio_mport *machio_mport_create(bool rt);
+void machio_mport_destroy(struct machio_mport *mp);
+bool machio_mport_active(struct machio_mport *mp);
+void machio_mport_add_send(struct machio_mport *mp, bool fresh, bool make);
+void machio_mport_drop_send(struct machio_mport *mp);
+void machio_mport_add_send_once(struct machio_mport *mp);
+void machio_mport_drop_send_once(struct machio_mport *mp);
+struct machio_mpset *machio_mpset_create(void);
+void machio_mpset_destroy(struct machio_mpset *set);
+
+/* right.c */
+s32 machio_right_allocate(struct machio_space *space, struct machio_port_allocate *a);
+int machio_right_dealloc_locked(struct machio_space *space, struct machio_entry *e,
+				struct machio_port **put);
+s32 machio_right_destroy(struct machio_space *space, u32 name);
+s32 machio_right_mod_refs(struct machio_space *space, u32 name, u32 right, s32 delta);
+s32 machio_right_get_refs(struct machio_space *space, u32 name, u32 right, u32 *refs);
+s32 machio_right_type(struct machio_space *space, u32 name, u32 *type);
+s32 machio_right_insert(struct machio_space *space, const struct machio_port_insert_right *a);
+int machio_right_names(struct machio_space *space, struct machio_port_names *a);
+void machio_right_release(struct machio_port *port, u8 kind, u8 rights);
 
 /* ioctl.c */
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

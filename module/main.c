@@ -123,6 +123,7 @@ static int machio_release(struct inode *inode, struct file *file)
 	struct machio_space *space = file->private_data;
 	struct machio_port *port;
 	u32 cursor = 0;
+	u8 kind, rights;
 
 	/*
 	 * No ioctl can be running: it would hold a file reference.  Take
@@ -135,10 +136,11 @@ static int machio_release(struct inode *inode, struct file *file)
 	 */
 	/* Its Portfolio tasks go first: their items refer to its ports. */
 	machio_pf_space_release(space);
-	while ((port = machio_space_detach_next(space, &cursor))) {
+	while ((port = machio_space_detach_next(space, &cursor, &kind, &rights))) {
 		if (port->kind == MACHIO_KIND_QUEUE)
 			machio_queue_terminate(machio_to_queue(port), false);
-		machio_port_put(port);
+		/* Its rights go: a receive right's port dies, and its set. */
+		machio_right_release(port, kind, rights);
 	}
 	machio_space_put(space);
 	return 0;

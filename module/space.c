@@ -60,6 +60,7 @@ struct machio_space *machio_space_create(void)
 	if (!space->table)
 		goto err_free;
 	space->nr_slots = MACHIO_INITIAL_SLOTS;
+	space->next_fresh = 1;
 
 	/* Like a Mach task, a space starts out with host and task names. */
 	ret = machio_name_alloc(space, MACHIO_KIND_HOST, NULL, &space->host_name);
@@ -108,13 +109,13 @@ void machio_space_put(struct machio_space *space)
  * Make room for one more slot.  The bigger table is allocated without the
  * lock held; the copy and switch happen under it.
  */
-static int machio_space_grow(struct machio_space *space)
+static int machio_space_grow(struct machio_space *space, u32 need)
 {
 	struct machio_entry *bigger, *old;
 	u32 want;
 
 	spin_lock(&space->lock);
-	want = min(space->nr_slots * 2, machio_max_names + 1);
+	want = min(max(space->nr_slots * 2, need), machio_max_names + 1);
 	spin_unlock(&space->lock);
 
 	bigger = kvcalloc(want, sizeof(*bigger), MACHIO_GFP);
@@ -137,6 +138,87 @@ static int machio_space_grow(struct machio_space *space)
 	return 0;
 }
 
+/* Take @index off the free list.  Under the lock; @index is on it. */
+static void machio_free_list_unlink(struct machio_space *space, u32 index)
+{
+	u32 *link = &space->free_head;
+
+	while (*link != index)
+		link = &space->table[*link].next_free;
+	*link = space->table[index].next_free;
+}
+
+/*
+ * Find room for a name: any (@want 0), or exactly @want.  On success
+ * returns 0 with space->lock held and *@e a fresh entry (kind FREE: the
+ * caller fills it in, or gives it back with machio_entry_free, before it
+ * unlocks) named *@name.  -ENOSPC past machio_max_names names (or a @want
+ * whose index lies beyond the largest table), -EEXIST if @want's slot is
+ * in use, -EINVAL for a @want no slot can hold (index 0), -ENOMEM.
+ */
+int machio_entry_alloc(struct machio_space *space, u32 want, struct machio_entry **e,
+		       u32 *name)
+{
+	u32 index = want >> MACHIO_NAME_GEN_BITS;
+	int ret;
+
+	if (want && !index)
+		return -EINVAL;
+	for (;;) {
+		spin_lock(&space->lock);
+		if (space->nr_used >= machio_max_names ||
+		    (want && index > machio_max_names)) {
+			spin_unlock(&space->lock);
+			return -ENOSPC;
+		}
+		if (!want && space->free_head) {
+			index = space->free_head;
+			space->free_head = space->table[index].next_free;
+			break;
+		}
+		if (!want)
+			index = space->next_fresh;
+		if (index < space->nr_slots)
+			break;
+		spin_unlock(&space->lock);
+		ret = machio_space_grow(space, index + 1);
+		if (ret)
+			return ret;
+	}
+	if (want) {
+		if (index < space->next_fresh) {
+			if (space->table[index].kind != MACHIO_KIND_FREE) {
+				spin_unlock(&space->lock);
+				return -EEXIST;
+			}
+			machio_free_list_unlink(space, index);
+		} else {
+			/* Slots skipped on the way there are free ones. */
+			for (; space->next_fresh < index; space->next_fresh++) {
+				space->table[space->next_fresh].next_free = space->free_head;
+				space->free_head = space->next_fresh;
+			}
+			space->next_fresh++;
+		}
+		space->table[index].gen = want & MACHIO_NAME_GEN_MASK;
+	} else if (index == space->next_fresh) {
+		space->next_fresh++;
+	}
+	*e = &space->table[index];
+	(*e)->next_free = 0;
+	if (!want && !(*e)->gen)
+		(*e)->gen = 1;
+	space->nr_used++;
+	*name = machio_name_make(index, (*e)->gen);
+	return 0;
+}
+
+/* The name of entry @e.  Under the lock. */
+u32 machio_entry_name(struct machio_space *space, struct machio_entry *e)
+{
+	return machio_name_make(e - space->table, e->gen);
+}
+
 /*
  * Give @port a new name in @space.  The table takes over the caller's
  * reference to @port.  Returns -ENOSPC when the space holds
@@ -146,43 +228,19 @@ int machio_name_alloc(struct machio_space *space, enum machio_kind kind,
 		      struct machio_port *port, u32 *name)
 {
 	struct machio_entry *e;
-	u32 index;
 	int ret;
 
-	for (;;) {
-		spin_lock(&space->lock);
-		if (space->nr_used >= machio_max_names) {
-			spin_unlock(&space->lock);
-			return -ENOSPC;
-		}
-		index = space->free_head;
-		if (index) {
-			space->free_head = space->table[index].next_free;
-			break;
-		}
-		/* Never handed out yet: slots 1 .. nr_used are all in use. */
-		index = space->nr_used + 1;
-		if (index < space->nr_slots)
-			break;
-		spin_unlock(&space->lock);
-		ret = machio_space_grow(space);
-		if (ret)
-			return ret;
-	}
-	e = &space->table[index];
+	ret = machio_entry_alloc(space, 0, &e, name);
+	if (ret)
+		return ret;
 	e->kind = kind;
 	e->port = port;
-	if (!e->gen)
-		e->gen = 1;
-	space->nr_used++;
-	*name = machio_name_make(index, e->gen);
 	spin_unlock(&space->lock);
 	return 0;
 }
 
 /* Called with the lock held: the entry @name denotes, or NULL. */
-static struct machio_entry *machio_entry_find(struct machio_space *space,
-					      u32 name)
+struct machio_entry *machio_entry_find(struct machio_space *space, u32 name)
 {
 	u32 index = name >> MACHIO_NAME_GEN_BITS;
 	struct machio_entry *e;
@@ -230,7 +288,7 @@ out:
 }
 
 /* Called with the lock held. */
-static void machio_entry_free(struct machio_space *space, struct machio_entry *e)
+void machio_entry_free(struct machio_space *space, struct machio_entry *e)
 {
 	e->kind = MACHIO_KIND_FREE;
 	e->port = NULL;
@@ -260,6 +318,7 @@ int machio_name_kill(struct machio_space *space, u32 name,
 	}
 	e->kind = MACHIO_KIND_DEAD;
 	e->port = NULL;
+	e->urefs = 1;
 	spin_unlock(&space->lock);
 	machio_port_put(port);
 	return 0;
@@ -267,7 +326,7 @@ int machio_name_kill(struct machio_space *space, u32 name,
 
 /*
  * mach_port_deallocate: release @name.  Host and task names cannot be
- * deallocated.  A registered buffer's name goes at once; the call then
+ * deallocated.  A Mach right loses one user reference (right.c).  A registered buffer's name goes at once; the call then
  * waits, killably (-EINTR), until no I/O uses the buffer.  Queues must be terminated first (-EBUSY): dropping a live
  * queue's last name would leave its completions with nowhere to go.
  */
@@ -283,6 +342,10 @@ int machio_name_deallocate(struct machio_space *space, u32 name)
 		ret = -EINVAL;
 	} else if (e->kind == MACHIO_KIND_QUEUE) {
 		ret = -EBUSY;
+	} else if (e->kind == MACHIO_KIND_MPORT || e->kind == MACHIO_KIND_PSET ||
+		   e->kind == MACHIO_KIND_DEAD) {
+		/* Mach rights: a user reference at a time (right.c). */
+		ret = machio_right_dealloc_locked(space, e, &port);
 	} else {
 		port = e->port;
 		machio_entry_free(space, e);
@@ -298,11 +361,11 @@ int machio_name_deallocate(struct machio_space *space, u32 name)
 
 /*
  * Teardown helper: take the next live object at or after slot *@cursor out
- * of the table, with the table's reference, or return NULL when none is
- * left.  The cursor makes a whole teardown one pass over the table.
+ * of the table, with the table's reference (and the entry's kind and
+ * rights), or return NULL when none is left.  The cursor makes a whole teardown one pass over the table.
  */
 struct machio_port *machio_space_detach_next(struct machio_space *space,
-					     u32 *cursor)
+					     u32 *cursor, u8 *kind, u8 *rights)
 {
 	struct machio_port *port = NULL;
 
@@ -312,6 +375,8 @@ struct machio_port *machio_space_detach_next(struct machio_space *space,
 
 		if (e->port) {
 			port = e->port;
+			*kind = e->kind;
+			*rights = e->kind == MACHIO_KIND_MPORT ? e->rights : 0;
 			machio_entry_free(space, e);
 			break;
 		}

@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
-// mach_port_deallocate.
+// Port rights: mach_port_allocate and its kin, mach_port_deallocate,
+// _destroy, _mod_refs, _get_refs, _type, _insert_right, _names
+// (module/right.c).
 #include "internal.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 
 namespace machio::detail {
 
@@ -31,4 +38,164 @@ extern "C" kern_return_t mach_port_deallocate(mach_port_t task, mach_port_t name
     if (kr == KERN_SUCCESS)
         ring_unregister(space->epoch, name);
     return kr;
+}
+
+namespace {
+
+// The space of `task`, which must be the caller's own.
+const space_info* task_space(mach_port_t task, kern_return_t& kr) {
+    const space_info* space = process_space();
+    kr = !space ? KERN_FAILURE : task != space->task ? KERN_INVALID_TASK : KERN_SUCCESS;
+    return kr == KERN_SUCCESS ? space : nullptr;
+}
+
+// One port ioctl whose argument carries the kern_return_t in `kr`.
+template <class Arg> kern_return_t port_call(mach_port_t task, unsigned long request, Arg& arg) {
+    kern_return_t kr;
+    const space_info* space = task_space(task, kr);
+    if (!space)
+        return kr;
+    if (::ioctl(space->fd, request, &arg) != 0)
+        return errno == EFAULT ? KERN_INVALID_ADDRESS : KERN_INVALID_ARGUMENT;
+    return arg.kr;
+}
+
+kern_return_t allocate(mach_port_t task, mach_port_right_t right, uint32_t qos,
+                       subsystem_t subsystem, mach_port_name_t* name) {
+    if (!name)
+        return KERN_INVALID_ADDRESS;
+    struct machio_port_allocate arg = {};
+    arg.right = right;
+    arg.qos = qos;
+    arg.name = (qos & MACHIO_QOS_NAME) ? *name : 0;
+    arg.subsystem = reinterpret_cast<uintptr_t>(subsystem);
+    kern_return_t kr = port_call(task, MACHIO_IOC_PORT_ALLOCATE, arg);
+    if (kr == KERN_SUCCESS)
+        *name = arg.name;
+    return kr;
+}
+
+uint32_t qos_bits(const mach_port_qos_t* qos) {
+    return (qos->name ? MACHIO_QOS_NAME : 0) | (qos->rt ? MACHIO_QOS_RT : 0);
+}
+
+kern_return_t right_op(mach_port_t task, uint32_t op, mach_port_name_t name,
+                       mach_port_right_t right, mach_port_delta_t delta, unsigned* value) {
+    struct machio_port_right arg = {};
+    arg.op = op;
+    arg.name = name;
+    arg.right = right;
+    arg.delta = delta;
+    kern_return_t kr = port_call(task, MACHIO_IOC_PORT_RIGHT, arg);
+    if (kr == KERN_SUCCESS && value)
+        *value = arg.value;
+    return kr;
+}
+
+} // namespace
+
+extern "C" kern_return_t mach_port_allocate(ipc_space_t task, mach_port_right_t right,
+                                            mach_port_name_t* name) {
+    return allocate(task, right, 0, SUBSYSTEM_NULL, name);
+}
+
+extern "C" kern_return_t mach_port_allocate_name(ipc_space_t task, mach_port_right_t right,
+                                                 mach_port_name_t name) {
+    return allocate(task, right, MACHIO_QOS_NAME, SUBSYSTEM_NULL, &name);
+}
+
+extern "C" kern_return_t mach_port_allocate_qos(ipc_space_t task, mach_port_right_t right,
+                                                mach_port_qos_t* qos, mach_port_name_t* name) {
+    if (!qos)
+        return KERN_INVALID_ADDRESS;
+    // MIG's `out name`: the kernel never reads a name given here.
+    return allocate(task, right, qos_bits(qos) & ~MACHIO_QOS_NAME, SUBSYSTEM_NULL, name);
+}
+
+extern "C" kern_return_t mach_port_allocate_full(ipc_space_t task, mach_port_right_t right,
+                                                 subsystem_t subsystem, mach_port_qos_t* qos,
+                                                 mach_port_name_t* name) {
+    if (!qos)
+        return KERN_INVALID_ADDRESS;
+    return allocate(task, right, qos_bits(qos), subsystem, name);
+}
+
+extern "C" mach_port_t mach_reply_port(void) {
+    mach_port_name_t name = MACH_PORT_NULL;
+    const space_info* space = process_space();
+    if (!space || allocate(space->task, MACH_PORT_RIGHT_RECEIVE, 0, SUBSYSTEM_NULL, &name))
+        return MACH_PORT_NULL;
+    return name;
+}
+
+extern "C" kern_return_t mach_port_destroy(ipc_space_t task, mach_port_name_t name) {
+    return right_op(task, MACHIO_PORT_OP_DESTROY, name, 0, 0, nullptr);
+}
+
+extern "C" kern_return_t mach_port_mod_refs(ipc_space_t task, mach_port_name_t name,
+                                            mach_port_right_t right, mach_port_delta_t delta) {
+    return right_op(task, MACHIO_PORT_OP_MOD_REFS, name, right, delta, nullptr);
+}
+
+extern "C" kern_return_t mach_port_get_refs(ipc_space_t task, mach_port_name_t name,
+                                            mach_port_right_t right, mach_port_urefs_t* refs) {
+    if (!refs)
+        return KERN_INVALID_ADDRESS;
+    return right_op(task, MACHIO_PORT_OP_GET_REFS, name, right, 0, refs);
+}
+
+extern "C" kern_return_t mach_port_type(ipc_space_t task, mach_port_name_t name,
+                                        mach_port_type_t* ptype) {
+    if (!ptype)
+        return KERN_INVALID_ADDRESS;
+    return right_op(task, MACHIO_PORT_OP_TYPE, name, 0, 0, ptype);
+}
+
+extern "C" kern_return_t mach_port_insert_right(ipc_space_t task, mach_port_name_t name,
+                                                mach_port_t poly, mach_msg_type_name_t msgt_name) {
+    struct machio_port_insert_right arg = {};
+    arg.name = name;
+    arg.poly = poly;
+    arg.msgt_name = msgt_name;
+    return port_call(task, MACHIO_IOC_PORT_INSERT_RIGHT, arg);
+}
+
+extern "C" kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_t* names,
+                                         mach_msg_type_number_t* namesCnt,
+                                         mach_port_type_array_t* types,
+                                         mach_msg_type_number_t* typesCnt) {
+    if (!names || !namesCnt || !types || !typesCnt)
+        return KERN_INVALID_ADDRESS;
+    struct machio_port_names arg = {};
+    // As MIG's out-of-line arrays: fresh pages, which vm_deallocate frees.
+    for (uint32_t room = 0;;) {
+        size_t bytes = std::max<size_t>(room, 1) * sizeof(mach_port_t);
+        void* n =
+            ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void* t =
+            ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (n == MAP_FAILED || t == MAP_FAILED) {
+            if (n != MAP_FAILED)
+                ::munmap(n, bytes);
+            if (t != MAP_FAILED)
+                ::munmap(t, bytes);
+            return KERN_RESOURCE_SHORTAGE;
+        }
+        arg.names = reinterpret_cast<uintptr_t>(n);
+        arg.types = reinterpret_cast<uintptr_t>(t);
+        arg.count = room;
+        arg.kr = 0;
+        kern_return_t kr = port_call(task, MACHIO_IOC_PORT_NAMES, arg);
+        if (kr == KERN_SUCCESS && arg.count <= room) {
+            *names = static_cast<mach_port_name_t*>(n);
+            *types = static_cast<mach_port_type_t*>(t);
+            *namesCnt = *typesCnt = arg.count;
+            return KERN_SUCCESS;
+        }
+        ::munmap(n, bytes);
+        ::munmap(t, bytes);
+        if (kr != KERN_SUCCESS)
+            return kr;
+        room = arg.count; // the space grew meanwhile: try again with room for it
+    }
 }

@@ -176,7 +176,8 @@ TEST_F(CApi, HostAndTaskNamesOfAFreshSpace) {
                                  MACHIO_FEAT_NOWAIT | MACHIO_FEAT_LIMITS |
                                  MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
                                  MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED |
-                                 MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS | MACHIO_FEAT_PF_IO);
+                                 MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS | MACHIO_FEAT_PF_IO |
+                                 MACHIO_FEAT_PORTS);
     std::ifstream param("/sys/module/machio/parameters/max_names");
     unsigned max_names = 0;
     if (param >> max_names)
@@ -1570,4 +1571,58 @@ TEST_F(CDisk, PolledQueue) {
     EXPECT_EQ(mach_port_deallocate(mach_task_self(), q), KERN_SUCCESS);
     o.flags = 1U << 9;
     EXPECT_EQ(machio_io_done_queue_create_with(mach_host_self(), &o, &q), KERN_INVALID_ARGUMENT);
+}
+
+// ---- port rights ----------------------------------------------------------------
+
+TEST_F(CApi, PortRightsCountAndDieAsInOsf) {
+    mach_port_t task = mach_task_self();
+    mach_port_name_t port = MACH_PORT_NULL;
+    ASSERT_EQ(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &port), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_insert_right(task, port, port, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
+    mach_port_type_t type = 0;
+    EXPECT_EQ(mach_port_type(task, port, &type), KERN_SUCCESS);
+    EXPECT_EQ(type, MACH_PORT_TYPE_SEND_RECEIVE);
+    EXPECT_EQ(mach_port_mod_refs(task, port, MACH_PORT_RIGHT_SEND, 4), KERN_SUCCESS);
+    mach_port_urefs_t refs = 0;
+    EXPECT_EQ(mach_port_get_refs(task, port, MACH_PORT_RIGHT_SEND, &refs), KERN_SUCCESS);
+    EXPECT_EQ(refs, 5U);
+
+    mach_port_name_t so = 0x3301;
+    EXPECT_EQ(mach_port_insert_right(task, so, port, MACH_MSG_TYPE_MAKE_SEND_ONCE), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_mod_refs(task, port, MACH_PORT_RIGHT_RECEIVE, -1), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_type(task, so, &type), KERN_SUCCESS);
+    EXPECT_EQ(type, MACH_PORT_TYPE_DEAD_NAME);
+    EXPECT_EQ(mach_port_deallocate(task, so), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_type(task, so, &type), KERN_INVALID_NAME);
+    EXPECT_EQ(mach_port_destroy(task, port), KERN_SUCCESS);
+
+    mach_port_qos_t qos = {};
+    qos.rt = 1;
+    mach_port_name_t rt = MACH_PORT_NULL;
+    EXPECT_EQ(mach_port_allocate_qos(task, MACH_PORT_RIGHT_PORT_SET, &qos, &rt),
+              KERN_INVALID_VALUE);
+    EXPECT_EQ(mach_port_allocate_qos(task, MACH_PORT_RIGHT_RECEIVE, &qos, &rt), KERN_SUCCESS);
+    qos.name = 1;
+    mach_port_name_t named = 0x4401;
+    EXPECT_EQ(mach_port_allocate_full(task, MACH_PORT_RIGHT_RECEIVE, SUBSYSTEM_NULL, &qos, &named),
+              KERN_SUCCESS);
+    EXPECT_EQ(named, 0x4401U);
+    EXPECT_EQ(mach_port_allocate_name(task, MACH_PORT_RIGHT_DEAD_NAME, 0x4401), KERN_NAME_EXISTS);
+    EXPECT_EQ(mach_port_allocate(mach_host_self(), MACH_PORT_RIGHT_RECEIVE, &port),
+              KERN_INVALID_TASK);
+    mach_port_t reply = mach_reply_port();
+    EXPECT_NE(reply, MACH_PORT_NULL);
+
+    mach_port_name_array_t names = nullptr;
+    mach_port_type_array_t types = nullptr;
+    mach_msg_type_number_t n = 0, nt = 0;
+    ASSERT_EQ(mach_port_names(task, &names, &n, &types, &nt), KERN_SUCCESS);
+    EXPECT_EQ(n, nt);
+    bool found = false;
+    for (mach_msg_type_number_t i = 0; i < n; i++)
+        found |= names[i] == reply && types[i] == MACH_PORT_TYPE_RECEIVE;
+    EXPECT_TRUE(found);
+    EXPECT_EQ(vm_deallocate(task, vm_address_t(names), n * sizeof(*names)), KERN_SUCCESS);
+    EXPECT_EQ(vm_deallocate(task, vm_address_t(types), n * sizeof(*types)), KERN_SUCCESS);
 }

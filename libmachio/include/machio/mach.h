@@ -313,10 +313,129 @@ MACHIO_STATIC_ASSERT(IO_DONE_READ == MACHIO_IO_DONE_READ && IO_DONE_WRITE == MAC
 MACHIO_API mach_port_t mach_host_self(void);
 /* The task name of the process's space; MACH_PORT_NULL if unavailable. */
 MACHIO_API mach_port_t mach_task_self(void);
-/* Release a name: a device, or the dead name left by io_done_queue_terminate.
+/* Release a name: one user reference of a send right, a send-once right
+ * or a dead name (the last takes the name, unless it also holds a receive
+ * right); a device; the dead name left by io_done_queue_terminate.
  * KERN_INVALID_TASK (task is not mach_task_self()), KERN_INVALID_NAME,
- * KERN_INVALID_RIGHT (a live queue). */
+ * KERN_INVALID_RIGHT (a receive right alone, a port set, a live queue). */
 MACHIO_API kern_return_t mach_port_deallocate(mach_port_t task, mach_port_t name);
+
+/* Port rights (mach/port.h).  A space holds each port under one name:
+ * its receive right and send rights share it; each send-once right has a
+ * name of its own.  Send rights and dead names count user references (up
+ * to 65534 and 65535); the rest count one.  When a port's receive right
+ * goes, every right to it becomes a dead name.  `task` is always
+ * mach_task_self() (KERN_INVALID_TASK otherwise). */
+typedef mach_port_t mach_port_name_t;
+typedef unsigned int mach_port_right_t;
+typedef unsigned int mach_port_type_t;
+typedef unsigned int mach_port_urefs_t;
+typedef int mach_port_delta_t;
+typedef unsigned int mach_msg_type_name_t;
+typedef mach_port_t* mach_port_array_t;
+typedef mach_port_t* mach_port_name_array_t;
+typedef mach_port_type_t* mach_port_type_array_t;
+typedef mach_port_t ipc_space_t;
+/* RPC subsystems: machio has none; pass NULL. */
+typedef struct subsystem* subsystem_t;
+#define SUBSYSTEM_NULL ((subsystem_t)0)
+
+#define MACH_PORT_RIGHT_SEND ((mach_port_right_t)0)
+#define MACH_PORT_RIGHT_RECEIVE ((mach_port_right_t)1)
+#define MACH_PORT_RIGHT_SEND_ONCE ((mach_port_right_t)2)
+#define MACH_PORT_RIGHT_PORT_SET ((mach_port_right_t)3)
+#define MACH_PORT_RIGHT_DEAD_NAME ((mach_port_right_t)4)
+#define MACH_PORT_RIGHT_NUMBER ((mach_port_right_t)5)
+
+#define MACH_PORT_TYPE(right) ((mach_port_type_t)(1U << ((right) + 16)))
+#define MACH_PORT_TYPE_NONE ((mach_port_type_t)0)
+#define MACH_PORT_TYPE_SEND MACH_PORT_TYPE(MACH_PORT_RIGHT_SEND)
+#define MACH_PORT_TYPE_RECEIVE MACH_PORT_TYPE(MACH_PORT_RIGHT_RECEIVE)
+#define MACH_PORT_TYPE_SEND_ONCE MACH_PORT_TYPE(MACH_PORT_RIGHT_SEND_ONCE)
+#define MACH_PORT_TYPE_PORT_SET MACH_PORT_TYPE(MACH_PORT_RIGHT_PORT_SET)
+#define MACH_PORT_TYPE_DEAD_NAME MACH_PORT_TYPE(MACH_PORT_RIGHT_DEAD_NAME)
+#define MACH_PORT_TYPE_SEND_RECEIVE (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_RECEIVE)
+#define MACH_PORT_TYPE_SEND_RIGHTS (MACH_PORT_TYPE_SEND | MACH_PORT_TYPE_SEND_ONCE)
+#define MACH_PORT_TYPE_PORT_RIGHTS (MACH_PORT_TYPE_SEND_RIGHTS | MACH_PORT_TYPE_RECEIVE)
+#define MACH_PORT_TYPE_PORT_OR_DEAD (MACH_PORT_TYPE_PORT_RIGHTS | MACH_PORT_TYPE_DEAD_NAME)
+#define MACH_PORT_TYPE_ALL_RIGHTS (MACH_PORT_TYPE_PORT_OR_DEAD | MACH_PORT_TYPE_PORT_SET)
+
+#define MACH_PORT_QLIMIT_DEFAULT 5
+#define MACH_PORT_QLIMIT_MAX 16
+
+/* mach_msg_type_name_t dispositions (mach/message.h). */
+#define MACH_MSG_TYPE_MOVE_RECEIVE 16
+#define MACH_MSG_TYPE_MOVE_SEND 17
+#define MACH_MSG_TYPE_MOVE_SEND_ONCE 18
+#define MACH_MSG_TYPE_COPY_SEND 19
+#define MACH_MSG_TYPE_MAKE_SEND 20
+#define MACH_MSG_TYPE_MAKE_SEND_ONCE 21
+
+/* OSF's quality of service: name, the caller chooses the name (through
+ * mach_port_allocate_full); rt, a realtime port (a receive right only). */
+typedef struct mach_port_qos {
+    unsigned int name : 1;
+    unsigned int rt : 1;
+    unsigned int pad1 : 30;
+    unsigned int pad2 : 32;
+} mach_port_qos_t;
+
+/* A receive right (a new port: no send rights, queue limit 5), a port
+ * set, or a dead name, under a name the kernel chooses.
+ * KERN_INVALID_VALUE (a bad right), KERN_NO_SPACE (max_names names),
+ * KERN_RESOURCE_SHORTAGE. */
+MACHIO_API kern_return_t mach_port_allocate(ipc_space_t task, mach_port_right_t right,
+                                            mach_port_name_t* name);
+/* The same under `name`: KERN_INVALID_VALUE (null, dead, or index 0),
+ * KERN_NAME_EXISTS (its slot is in use), KERN_NO_SPACE (an index beyond
+ * max_names). */
+MACHIO_API kern_return_t mach_port_allocate_name(ipc_space_t task, mach_port_right_t right,
+                                                 mach_port_name_t name);
+/* With quality of service: `qos->rt` for a realtime receive right
+ * (KERN_INVALID_VALUE with another right).  `*name` is output only (MIG's
+ * out, as in OSF): for a name of your own, use mach_port_allocate_full. */
+MACHIO_API kern_return_t mach_port_allocate_qos(ipc_space_t task, mach_port_right_t right,
+                                                mach_port_qos_t* qos, mach_port_name_t* name);
+/* The general one: `qos->name` makes `*name` an input too.  A subsystem
+ * is KERN_INVALID_ARGUMENT (with a receive right; KERN_INVALID_VALUE with
+ * another): machio has no RPC subsystems. */
+MACHIO_API kern_return_t mach_port_allocate_full(ipc_space_t task, mach_port_right_t right,
+                                                 subsystem_t subsystem, mach_port_qos_t* qos,
+                                                 mach_port_name_t* name);
+/* A new receive right in the caller's space; MACH_PORT_NULL on failure. */
+MACHIO_API mach_port_t mach_reply_port(void);
+/* Every right under `name`, and the name: a receive right destroys its
+ * port.  KERN_INVALID_NAME; KERN_INVALID_RIGHT for a kernel object's
+ * name (host, task, queue, device, buffer: deallocate or terminate it). */
+MACHIO_API kern_return_t mach_port_destroy(ipc_space_t task, mach_port_name_t name);
+/* Add `delta` user references of `right` to `name`; at 0 the right goes.
+ * KERN_INVALID_VALUE (a bad right; a count below 0; a delta other than 0
+ * and -1 on a receive, send-once or port-set right), KERN_INVALID_NAME,
+ * KERN_INVALID_RIGHT (no such right there), KERN_UREFS_OVERFLOW. */
+MACHIO_API kern_return_t mach_port_mod_refs(ipc_space_t task, mach_port_name_t name,
+                                            mach_port_right_t right, mach_port_delta_t delta);
+/* The user references of `right` under `name`: 0 if it holds none of
+ * that right.  KERN_INVALID_VALUE, KERN_INVALID_NAME. */
+MACHIO_API kern_return_t mach_port_get_refs(ipc_space_t task, mach_port_name_t name,
+                                            mach_port_right_t right, mach_port_urefs_t* refs);
+/* MACH_PORT_TYPE_* bits of `name`: a kernel object's name is a send right. */
+MACHIO_API kern_return_t mach_port_type(ipc_space_t task, mach_port_name_t name,
+                                        mach_port_type_t* ptype);
+/* Give `name` the right `poly` names in this space, as `msgt_name` says
+ * (MAKE_SEND, COPY_SEND, MOVE_SEND, MAKE_SEND_ONCE, MOVE_SEND_ONCE,
+ * MOVE_RECEIVE).  Send and receive rights keep their port's one name
+ * (KERN_RIGHT_EXISTS for another); a send-once right needs a free name
+ * (KERN_NAME_EXISTS).  KERN_INVALID_VALUE (a bad name or disposition),
+ * KERN_INVALID_NAME, KERN_INVALID_RIGHT (poly lacks the right),
+ * KERN_INVALID_CAPABILITY (poly is a dead name), KERN_UREFS_OVERFLOW. */
+MACHIO_API kern_return_t mach_port_insert_right(ipc_space_t task, mach_port_name_t name,
+                                                mach_port_t poly, mach_msg_type_name_t msgt_name);
+/* Every name of the space and its type, as two arrays of *namesCnt ==
+ * *typesCnt entries in fresh memory (vm_deallocate them). */
+MACHIO_API kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_t* names,
+                                         mach_msg_type_number_t* namesCnt,
+                                         mach_port_type_array_t* types,
+                                         mach_msg_type_number_t* typesCnt);
 
 /* ---- Memory ---- */
 

@@ -40,6 +40,7 @@
 #define MACHIO_FEAT_DISPATCH		(1ULL << 10)	/* DEVICE_LIMIT, request priority */
 #define MACHIO_FEAT_PF_SIGNALS		(1ULL << 11)	/* Portfolio tasks and signals */
 #define MACHIO_FEAT_PF_IO		(1ULL << 12)	/* Portfolio items, IOReqs, ports */
+#define MACHIO_FEAT_PORTS		(1ULL << 13)	/* Mach port rights */
 
 /* Mach port names: index << 8 | generation; never 0 nor ~0. */
 #define MACHIO_PORT_NULL	0U
@@ -52,6 +53,16 @@
 #define MACHIO_KERN_RESOURCE_SHORTAGE	6
 #define MACHIO_KERN_ABORTED		14
 #define MACHIO_KERN_TERMINATED		37
+/* And those of the port calls. */
+#define MACHIO_KERN_NO_SPACE		3
+#define MACHIO_KERN_NAME_EXISTS		13
+#define MACHIO_KERN_INVALID_NAME	15
+#define MACHIO_KERN_INVALID_TASK	16
+#define MACHIO_KERN_INVALID_RIGHT	17
+#define MACHIO_KERN_INVALID_VALUE	18
+#define MACHIO_KERN_UREFS_OVERFLOW	19
+#define MACHIO_KERN_INVALID_CAPABILITY	20
+#define MACHIO_KERN_RIGHT_EXISTS	21
 
 /* Mach device return codes (device/device_types.h). */
 #define MACHIO_D_SUCCESS		0
@@ -672,6 +683,98 @@ struct machio_pf_item_name {
 #define MACHIO_PF_SIGF_ABORT	0x04
 #define MACHIO_PF_SIGF_IODONE	0x08
 
+/*
+ * Mach ports (mach/port.h): rights in the space's name table.  The calls
+ * below put their kern_return_t in @kr; the ioctl itself fails only for
+ * a bad argument structure (EFAULT, EINVAL for nonzero reserved fields).
+ */
+#define MACHIO_PORT_RIGHT_SEND		0
+#define MACHIO_PORT_RIGHT_RECEIVE	1
+#define MACHIO_PORT_RIGHT_SEND_ONCE	2
+#define MACHIO_PORT_RIGHT_PORT_SET	3
+#define MACHIO_PORT_RIGHT_DEAD_NAME	4
+#define MACHIO_PORT_RIGHT_NUMBER	5
+
+#define MACHIO_PORT_TYPE(right)		(1U << ((right) + 16))
+#define MACHIO_PORT_TYPE_SEND		MACHIO_PORT_TYPE(MACHIO_PORT_RIGHT_SEND)
+#define MACHIO_PORT_TYPE_RECEIVE	MACHIO_PORT_TYPE(MACHIO_PORT_RIGHT_RECEIVE)
+#define MACHIO_PORT_TYPE_SEND_ONCE	MACHIO_PORT_TYPE(MACHIO_PORT_RIGHT_SEND_ONCE)
+#define MACHIO_PORT_TYPE_PORT_SET	MACHIO_PORT_TYPE(MACHIO_PORT_RIGHT_PORT_SET)
+#define MACHIO_PORT_TYPE_DEAD_NAME	MACHIO_PORT_TYPE(MACHIO_PORT_RIGHT_DEAD_NAME)
+
+/* OSF's limits: send rights count to 65534 user references, dead names 65535. */
+#define MACHIO_PORT_UREFS_MAX		65535
+#define MACHIO_PORT_QLIMIT_DEFAULT	5
+#define MACHIO_PORT_QLIMIT_MAX		16
+
+/* mach_port_qos_t's first word, as bit masks (OSF's name:1, rt:1). */
+#define MACHIO_QOS_NAME		(1U << 0)
+#define MACHIO_QOS_RT		(1U << 1)
+
+/*
+ * MACHIO_IOC_PORT_ALLOCATE: mach_port_allocate_full(task, @right,
+ * subsystem, qos, @name), which the other allocators are.
+ */
+struct machio_port_allocate {
+	__u32 right;		/* in: MACHIO_PORT_RIGHT_RECEIVE, _PORT_SET, _DEAD_NAME */
+	__u32 qos;		/* in: MACHIO_QOS_* (the rest of the word is padding) */
+	__u32 name;		/* in with MACHIO_QOS_NAME; out */
+	__s32 kr;		/* out */
+	__u64 subsystem;	/* in: must be 0 (no RPC subsystems: KERN_INVALID_ARGUMENT) */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/*
+ * MACHIO_IOC_PORT_RIGHT: one of the calls on one name, @op:
+ * MACHIO_PORT_OP_DESTROY (mach_port_destroy), _MOD_REFS (@right,
+ * @delta), _GET_REFS (@right; @value out), _TYPE (@value out: the
+ * MACHIO_PORT_TYPE_* bits).
+ */
+struct machio_port_right {
+	__u32 op;		/* in */
+	__u32 name;		/* in */
+	__u32 right;		/* in: MOD_REFS, GET_REFS */
+	__s32 delta;		/* in: MOD_REFS */
+	__u32 value;		/* out: GET_REFS, TYPE */
+	__s32 kr;		/* out */
+	__u64 reserved[2];	/* must be zero */
+};
+
+#define MACHIO_PORT_OP_DESTROY		1
+#define MACHIO_PORT_OP_MOD_REFS		2
+#define MACHIO_PORT_OP_GET_REFS		3
+#define MACHIO_PORT_OP_TYPE		4
+
+/* mach_msg_type_name_t dispositions (mach/message.h). */
+#define MACHIO_MSG_TYPE_MOVE_RECEIVE	16
+#define MACHIO_MSG_TYPE_MOVE_SEND	17
+#define MACHIO_MSG_TYPE_MOVE_SEND_ONCE	18
+#define MACHIO_MSG_TYPE_COPY_SEND	19
+#define MACHIO_MSG_TYPE_MAKE_SEND	20
+#define MACHIO_MSG_TYPE_MAKE_SEND_ONCE	21
+
+/* MACHIO_IOC_PORT_INSERT_RIGHT: mach_port_insert_right(task, @name, @poly, @msgt_name). */
+struct machio_port_insert_right {
+	__u32 name;		/* in */
+	__u32 poly;		/* in: a name of this space whose right is given */
+	__u32 msgt_name;	/* in: MACHIO_MSG_TYPE_* */
+	__s32 kr;		/* out */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/*
+ * MACHIO_IOC_PORT_NAMES: mach_port_names: every name and its type, into
+ * @names and @types (room for @count each); @count comes back as the
+ * number there is, and the arrays are filled only if it fits.
+ */
+struct machio_port_names {
+	__u64 names;		/* in: user pointer to __u32[@count] */
+	__u64 types;		/* in: user pointer to __u32[@count] */
+	__u32 count;		/* in: room; out: names in the space */
+	__s32 kr;		/* out */
+	__u64 reserved[2];	/* must be zero */
+};
+
 #define MACHIO_IOC_PF_TASK		_IOWR(MACHIO_IOC_MAGIC, 0x10, struct machio_pf_task_info)
 #define MACHIO_IOC_PF_ALLOC_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x11, struct machio_pf_signal)
 #define MACHIO_IOC_PF_FREE_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x12, struct machio_pf_signal)
@@ -692,5 +795,9 @@ struct machio_pf_item_name {
 #define MACHIO_IOC_PF_WAIT_PORT		_IOWR(MACHIO_IOC_MAGIC, 0x21, struct machio_pf_msg_call)
 #define MACHIO_IOC_PF_FIND_ITEM		_IOWR(MACHIO_IOC_MAGIC, 0x22, struct machio_pf_create)
 #define MACHIO_IOC_PF_ITEM_NAME		_IOWR(MACHIO_IOC_MAGIC, 0x23, struct machio_pf_item_name)
+#define MACHIO_IOC_PORT_ALLOCATE	_IOWR(MACHIO_IOC_MAGIC, 0x30, struct machio_port_allocate)
+#define MACHIO_IOC_PORT_RIGHT		_IOWR(MACHIO_IOC_MAGIC, 0x31, struct machio_port_right)
+#define MACHIO_IOC_PORT_INSERT_RIGHT	_IOWR(MACHIO_IOC_MAGIC, 0x32, struct machio_port_insert_right)
+#define MACHIO_IOC_PORT_NAMES		_IOWR(MACHIO_IOC_MAGIC, 0x33, struct machio_port_names)
 
 #endif /* _UAPI_LINUX_MACHIO_H */

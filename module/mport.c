@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Mach ports: the object behind a receive right, and the counts of the
+ * rights to it that name tables hold.
+ *
+ * A port is made with its receive right (mach_port_allocate) and lives
+ * while any right names it.  When its receive right goes (deallocated,
+ * destroyed, its space closed) the port is destroyed: inactive, so that
+ * every send and send-once right to it, in every space, reads as a dead
+ * name from then on (right.c converts an entry when it next looks at
+ * it, as OSF's ipc_right_check does), and the last of those frees it.
+ */
+#include <linux/slab.h>
+#include "machio.h"
+
+static void machio_mport_free(struct machio_port *port)
+{
+	kfree(machio_to_mport(port));
+}
+
+/* A new, active port: no send rights, qlimit MACH_PORT_QLIMIT_DEFAULT. */
+struct machio_mport *machio_mport_create(bool rt)
+{
+	struct machio_mport *mp = kzalloc(sizeof(*mp), MACHIO_GFP);
+
+	if (!mp)
+		return NULL;
+	machio_port_init(&mp->port, MACHIO_KIND_MPORT, machio_mport_free);
+	spin_lock_init(&mp->lock);
+	mp->active = true;
+	mp->rt = rt;
+	mp->qlimit = MACHIO_PORT_QLIMIT_DEFAULT;
+	return mp;
+}
+
+/* Its receive right is gone. */
+void machio_mport_destroy(struct machio_mport *mp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mp->lock, flags);
+	mp->active = false;
+	spin_unlock_irqrestore(&mp->lock, flags);
+}
+
+bool machio_mport_active(struct machio_mport *mp)
+{
+	return READ_ONCE(mp->active);
+}
+
+/*
+ * A send right more: @fresh, a name holds one that did not; @make, it was
+ * made from the receive right (the make-send count).
+ */
+void machio_mport_add_send(struct machio_mport *mp, bool fresh, bool make)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mp->lock, flags);
+	if (fresh)
+		mp->srights++;
+	if (make)
+		mp->mscount++;
+	spin_unlock_irqrestore(&mp->lock, flags);
+}
+
+void machio_mport_drop_send(struct machio_mport *mp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mp->lock, flags);
+	WARN_ON_ONCE(!mp->srights);
+	mp->srights--;
+	spin_unlock_irqrestore(&mp->lock, flags);
+}
+
+void machio_mport_add_send_once(struct machio_mport *mp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mp->lock, flags);
+	mp->sorights++;
+	spin_unlock_irqrestore(&mp->lock, flags);
+}
+
+void machio_mport_drop_send_once(struct machio_mport *mp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mp->lock, flags);
+	WARN_ON_ONCE(!mp->sorights);
+	mp->sorights--;
+	spin_unlock_irqrestore(&mp->lock, flags);
+}
