@@ -500,6 +500,65 @@ TEST_F(fault, portfolio_ports_and_messages)
 	EXPECT_EQ(0, pf_item_call(self->mfd, MACHIO_IOC_PF_CLOSE_ITEM, dev));
 }
 
+/* mach_port_allocate_full's kern_return_t, the name in and out. */
+static int port_allocate(int fd, __u32 right, __u32 qos, __u32 *name)
+{
+	struct machio_port_allocate a = { .right = right, .qos = qos, .name = *name };
+
+	if (machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &a))
+		return -1;
+	*name = a.name;
+	return a.kr;
+}
+
+/*
+ * Port rights under each allocation failure: a receive right, a set, and
+ * a send-once right under a name that grows the table, each made or
+ * refused with KERN_RESOURCE_SHORTAGE; then they all work and go.
+ */
+TEST_F(fault, port_rights)
+{
+	int n, shortage = 0;
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		int fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+		struct machio_port_insert_right ins = {
+			.name = 0x2001, .msgt_name = MACHIO_MSG_TYPE_MAKE_SEND_ONCE,
+		};
+		__u32 rcv = 0, set = 0;
+		int kr[3];
+
+		ASSERT_LE(0, fd);
+		arm_nth(n);
+		kr[0] = port_allocate(fd, MACHIO_PORT_RIGHT_RECEIVE, MACHIO_QOS_RT, &rcv);
+		kr[1] = port_allocate(fd, MACHIO_PORT_RIGHT_PORT_SET, 0, &set);
+		ins.poly = rcv;
+		kr[2] = kr[0] ? MACHIO_KERN_RESOURCE_SHORTAGE :
+			machio_ioctl(fd, MACHIO_IOC_PORT_INSERT_RIGHT, &ins) ?: ins.kr;
+		unused = disarm_nth();
+		for (int i = 0; i < 3; i++) {
+			EXPECT_TRUE(kr[i] == MACHIO_KERN_SUCCESS ||
+				    kr[i] == MACHIO_KERN_RESOURCE_SHORTAGE) TH_LOG("fault %d: %d", n, kr[i]);
+			shortage += kr[i] == MACHIO_KERN_RESOURCE_SHORTAGE;
+		}
+		/* Whatever was refused works now. */
+		if (kr[0]) {
+			ASSERT_EQ(MACHIO_KERN_SUCCESS,
+				  port_allocate(fd, MACHIO_PORT_RIGHT_RECEIVE, 0, &rcv));
+			ins.poly = rcv;
+		}
+		if (kr[0] || kr[2]) {
+			ins.kr = 0;
+			ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_INSERT_RIGHT, &ins));
+			EXPECT_EQ(MACHIO_KERN_SUCCESS, ins.kr);
+		}
+		close(fd);	/* every right goes with the space */
+	}
+	EXPECT_LE(1, shortage);
+}
+
 /* Ring pages come from the page allocator: let fail-nth reach order 0 too. */
 static void fail_pages_too(bool on)
 {
