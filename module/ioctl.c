@@ -286,6 +286,19 @@ static long machio_ioc_port_names(struct machio_space *space, void __user *argp)
 	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
+/* mach_msg. */
+static long machio_ioc_msg(struct machio_space *space, void __user *argp)
+{
+	struct machio_msg a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.kr || a.pad || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	machio_msg(space, &a);
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
 static long machio_ioc_submit(struct machio_space *space, void __user *argp)
 {
 	struct machio_io_request a;
@@ -762,6 +775,7 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_PORT_RIGHT)] = { MACHIO_IOC_PORT_RIGHT, machio_ioc_port_right },
 	[_IOC_NR(MACHIO_IOC_PORT_INSERT_RIGHT)] = { MACHIO_IOC_PORT_INSERT_RIGHT, machio_ioc_port_insert_right },
 	[_IOC_NR(MACHIO_IOC_PORT_NAMES)] = { MACHIO_IOC_PORT_NAMES, machio_ioc_port_names },
+	[_IOC_NR(MACHIO_IOC_MSG)] = { MACHIO_IOC_MSG, machio_ioc_msg },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

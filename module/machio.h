@@ -94,6 +94,20 @@ struct machio_mport {
 	u32 mscount;			/* make-send count */
 	u32 seqno;
 	u32 qlimit;
+	struct list_head msgs;		/* queued struct machio_kmsg, FIFO */
+	u32 msgcount;
+	wait_queue_head_t wait;		/* receivers, and senders waiting for room */
+};
+
+/* A message in flight (mmsg.c): what mach_msg sent, with the rights it carries. */
+struct machio_kmsg {
+	struct list_head node;		/* on its destination's @msgs */
+	struct machio_mport *dest;	/* counted */
+	struct machio_mport *reply;	/* the reply right it carries, counted, or NULL */
+	u8 reply_right;			/* MACHIO_RIGHT_SEND or _SEND_ONCE */
+	u8 dest_right;			/* what the destination right was */
+	u32 size;			/* header and body */
+	struct machio_msg_header hdr;	/* then the body */
 };
 
 /* A Mach port set (mpset.c). */
@@ -699,6 +713,10 @@ void machio_mport_add_send_once(struct machio_mport *mp);
 void machio_mport_drop_send_once(struct machio_mport *mp);
 struct machio_mpset *machio_mpset_create(void);
 void machio_mpset_destroy(struct machio_mpset *set);
+
+/* mmsg.c */
+int machio_msg(struct machio_space *space, struct machio_msg *a);
+void machio_kmsg_destroy(struct machio_kmsg *kmsg);
 
 /* right.c */
 s32 machio_right_allocate(struct machio_space *space, struct machio_port_allocate *a);

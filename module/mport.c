@@ -10,12 +10,17 @@
  * name from then on (right.c converts an entry when it next looks at
  * it, as OSF's ipc_right_check does), and the last of those frees it.
  */
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include "machio.h"
 
 static void machio_mport_free(struct machio_port *port)
 {
-	kfree(machio_to_mport(port));
+	struct machio_mport *mp = machio_to_mport(port);
+
+	/* Destroyed with its receive right, which emptied the queue. */
+	WARN_ON_ONCE(!list_empty(&mp->msgs));
+	kfree(mp);
 }
 
 /* A new, active port: no send rights, qlimit MACH_PORT_QLIMIT_DEFAULT. */
@@ -30,17 +35,32 @@ struct machio_mport *machio_mport_create(bool rt)
 	mp->active = true;
 	mp->rt = rt;
 	mp->qlimit = MACHIO_PORT_QLIMIT_DEFAULT;
+	INIT_LIST_HEAD(&mp->msgs);
+	init_waitqueue_head(&mp->wait);
 	return mp;
 }
 
-/* Its receive right is gone. */
+/*
+ * Its receive right is gone: the messages queued on it are destroyed
+ * (the rights they carry released), and its waiters woken.  Process
+ * context.
+ */
 void machio_mport_destroy(struct machio_mport *mp)
 {
+	struct machio_kmsg *kmsg, *tmp;
 	unsigned long flags;
+	LIST_HEAD(gone);
 
 	spin_lock_irqsave(&mp->lock, flags);
 	mp->active = false;
+	list_splice_init(&mp->msgs, &gone);
+	/* What a sender reserved stays counted until it sees the port died. */
+	list_for_each_entry(kmsg, &gone, node)
+		mp->msgcount--;
 	spin_unlock_irqrestore(&mp->lock, flags);
+	wake_up_all(&mp->wait);
+	list_for_each_entry_safe(kmsg, tmp, &gone, node)
+		machio_kmsg_destroy(kmsg);
 }
 
 bool machio_mport_active(struct machio_mport *mp)

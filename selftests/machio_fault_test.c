@@ -559,6 +559,61 @@ TEST_F(fault, port_rights)
 	EXPECT_LE(1, shortage);
 }
 
+/*
+ * mach_msg under each allocation failure: a send that cannot get memory
+ * fails with MACH_SEND_NO_BUFFER and loses nothing (the send right it
+ * would have moved is still there), and the next send goes through.
+ */
+TEST_F(fault, mach_msg_send)
+{
+	int n, no_buffer = 0;
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		struct machio_port_allocate pa = { .right = MACHIO_PORT_RIGHT_RECEIVE };
+		struct machio_msg_header h = { .msgh_size = sizeof(h), .msgh_id = n };
+		struct machio_port_insert_right ins = { .msgt_name = MACHIO_MSG_TYPE_MAKE_SEND };
+		struct machio_port_right refs = {
+			.op = MACHIO_PORT_OP_GET_REFS, .right = MACHIO_PORT_RIGHT_SEND,
+		};
+		struct machio_msg m = {
+			.msg = (__u64)(uintptr_t)&h, .option = MACHIO_SEND_MSG,
+			.send_size = sizeof(h),
+		};
+		struct machio_msg r = {
+			.msg = (__u64)(uintptr_t)&h, .option = MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT,
+			.rcv_size = sizeof(h),
+		};
+		int fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &pa));
+		ins.name = ins.poly = pa.name;
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_INSERT_RIGHT, &ins));
+		h.msgh_bits = MACHIO_MSG_TYPE_MOVE_SEND;
+		h.msgh_remote_port = pa.name;
+		arm_nth(n);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_MSG, &m));
+		unused = disarm_nth();
+		refs.name = pa.name;
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_RIGHT, &refs));
+		if (m.kr == MACHIO_SEND_NO_BUFFER) {
+			no_buffer++;
+			EXPECT_EQ(1, refs.value) TH_LOG("fault %d: the right was lost", n);
+			m.kr = 0;
+			ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_MSG, &m));
+		}
+		EXPECT_EQ(MACHIO_MSG_SUCCESS, m.kr) TH_LOG("fault %d", n);
+		r.rcv_name = pa.name;
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_MSG, &r));
+		EXPECT_EQ(MACHIO_MSG_SUCCESS, r.kr);
+		EXPECT_EQ(n, h.msgh_id);
+		close(fd);
+	}
+	EXPECT_LE(1, no_buffer);
+}
+
 /* Ring pages come from the page allocator: let fail-nth reach order 0 too. */
 static void fail_pages_too(bool on)
 {

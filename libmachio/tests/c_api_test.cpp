@@ -1626,3 +1626,48 @@ TEST_F(CApi, PortRightsCountAndDieAsInOsf) {
     EXPECT_EQ(vm_deallocate(task, vm_address_t(names), n * sizeof(*names)), KERN_SUCCESS);
     EXPECT_EQ(vm_deallocate(task, vm_address_t(types), n * sizeof(*types)), KERN_SUCCESS);
 }
+
+TEST_F(CApi, MachMsgRoundTripWithASendOnceReply) {
+    mach_port_t task = mach_task_self();
+    mach_port_name_t service = MACH_PORT_NULL;
+    ASSERT_EQ(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &service), KERN_SUCCESS);
+    ASSERT_EQ(mach_port_insert_right(task, service, service, MACH_MSG_TYPE_MAKE_SEND),
+              KERN_SUCCESS);
+    mach_port_t reply = mach_reply_port();
+    ASSERT_NE(reply, MACH_PORT_NULL);
+    struct request {
+        mach_msg_header_t head;
+        int value;
+    };
+    std::thread server([&] {
+        request in{};
+        ASSERT_EQ(mach_msg(&in.head, MACH_RCV_MSG, 0, sizeof(in), service, 0, MACH_PORT_NULL),
+                  MACH_MSG_SUCCESS);
+        EXPECT_EQ(MACH_MSGH_BITS_REMOTE(in.head.msgh_bits), MACH_MSG_TYPE_PORT_SEND_ONCE);
+        in.value *= 2;
+        in.head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+        in.head.msgh_local_port = MACH_PORT_NULL;
+        EXPECT_EQ(
+            mach_msg(&in.head, MACH_SEND_MSG, sizeof(in), 0, MACH_PORT_NULL, 0, MACH_PORT_NULL),
+            MACH_MSG_SUCCESS);
+    });
+    request out{};
+    out.head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+    out.head.msgh_size = sizeof(out);
+    out.head.msgh_remote_port = service;
+    out.head.msgh_local_port = reply;
+    out.head.msgh_id = 7;
+    out.value = 21;
+    EXPECT_EQ(mach_msg(&out.head, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(out), sizeof(out), reply, 0,
+                       MACH_PORT_NULL),
+              MACH_MSG_SUCCESS);
+    server.join();
+    EXPECT_EQ(out.value, 42);
+    EXPECT_EQ(out.head.msgh_id, 7);
+    EXPECT_EQ(out.head.msgh_local_port, reply);
+    EXPECT_EQ(mach_msg(&out.head, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(out), reply, 0,
+                       MACH_PORT_NULL),
+              MACH_RCV_TIMED_OUT);
+    EXPECT_EQ(mach_port_destroy(task, service), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_destroy(task, reply), KERN_SUCCESS);
+}

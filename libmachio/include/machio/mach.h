@@ -437,6 +437,79 @@ MACHIO_API kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_
                                          mach_port_type_array_t* types,
                                          mach_msg_type_number_t* typesCnt);
 
+/* ---- Messages (mach/message.h, OSF MK) ---- */
+
+typedef unsigned int mach_msg_bits_t;
+typedef unsigned int mach_msg_size_t;
+typedef int mach_msg_id_t;
+typedef unsigned int mach_port_seqno_t;
+typedef int mach_msg_option_t;
+typedef unsigned int mach_msg_timeout_t;
+typedef kern_return_t mach_msg_return_t;
+
+/* OSF's header: msgh_seqno where xnu later put a voucher port. */
+typedef struct {
+    mach_msg_bits_t msgh_bits;
+    mach_msg_size_t msgh_size;
+    mach_port_t msgh_remote_port;
+    mach_port_t msgh_local_port;
+    mach_port_seqno_t msgh_seqno;
+    mach_msg_id_t msgh_id;
+} mach_msg_header_t;
+
+#define MACH_MSGH_BITS_REMOTE_MASK 0x000000ffU
+#define MACH_MSGH_BITS_LOCAL_MASK 0x0000ff00U
+#define MACH_MSGH_BITS_COMPLEX 0x80000000U
+#define MACH_MSGH_BITS(remote, local) ((remote) | ((local) << 8))
+#define MACH_MSGH_BITS_REMOTE(bits) ((bits)&MACH_MSGH_BITS_REMOTE_MASK)
+#define MACH_MSGH_BITS_LOCAL(bits) (((bits)&MACH_MSGH_BITS_LOCAL_MASK) >> 8)
+/* The types a received header's rights have. */
+#define MACH_MSG_TYPE_PORT_SEND MACH_MSG_TYPE_MOVE_SEND
+#define MACH_MSG_TYPE_PORT_SEND_ONCE MACH_MSG_TYPE_MOVE_SEND_ONCE
+
+#define MACH_MSG_OPTION_NONE 0x00000000
+#define MACH_SEND_MSG 0x00000001
+#define MACH_RCV_MSG 0x00000002
+#define MACH_RCV_LARGE 0x00000004
+#define MACH_SEND_TIMEOUT 0x00000010
+#define MACH_SEND_INTERRUPT 0x00000040
+#define MACH_RCV_TIMEOUT 0x00000100
+#define MACH_RCV_INTERRUPT 0x00000400
+#define MACH_MSG_TIMEOUT_NONE ((mach_msg_timeout_t)0)
+
+#define MACH_MSG_SUCCESS 0x00000000
+#define MACH_SEND_INVALID_DATA 0x10000002
+#define MACH_SEND_INVALID_DEST 0x10000003
+#define MACH_SEND_TIMED_OUT 0x10000004
+#define MACH_SEND_INTERRUPTED 0x10000007
+#define MACH_SEND_MSG_TOO_SMALL 0x10000008
+#define MACH_SEND_INVALID_REPLY 0x10000009
+#define MACH_SEND_INVALID_RIGHT 0x1000000a
+#define MACH_SEND_NO_BUFFER 0x1000000d
+#define MACH_SEND_TOO_LARGE 0x1000000e
+#define MACH_SEND_INVALID_TYPE 0x1000000f
+#define MACH_SEND_INVALID_HEADER 0x10000010
+#define MACH_RCV_INVALID_NAME 0x10004002
+#define MACH_RCV_TIMED_OUT 0x10004003
+#define MACH_RCV_TOO_LARGE 0x10004004
+#define MACH_RCV_INTERRUPTED 0x10004005
+#define MACH_RCV_INVALID_DATA 0x10004008
+#define MACH_RCV_PORT_DIED 0x10004009
+
+/* Send a simple message (MACH_SEND_MSG: msg->msgh_remote_port the
+ * destination, msgh_local_port the reply right, their dispositions in
+ * msgh_bits), receive one into msg from rcv_name (MACH_RCV_MSG: a receive
+ * right), or both, the send first.  Timeouts in ms with MACH_*_TIMEOUT (0
+ * polls).  A send to a full port waits; a Linux signal restarts the wait
+ * unless MACH_SEND_INTERRUPT / MACH_RCV_INTERRUPT asks for
+ * MACH_SEND_INTERRUPTED / MACH_RCV_INTERRUPTED.  Messages up to 128 KiB,
+ * header included; complex messages are MACH_SEND_INVALID_TYPE (not yet);
+ * `notify` must be MACH_PORT_NULL. */
+MACHIO_API mach_msg_return_t mach_msg(mach_msg_header_t* msg, mach_msg_option_t option,
+                                      mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+                                      mach_port_t rcv_name, mach_msg_timeout_t timeout,
+                                      mach_port_t notify);
+
 /* ---- Memory ---- */
 
 /* Unmap [trunc_page(address), round_page(address + size)) from the caller,

@@ -775,6 +775,76 @@ struct machio_port_names {
 	__u64 reserved[2];	/* must be zero */
 };
 
+/*
+ * mach_msg (mach/message.h, OSF MK): the header, as OSF lays it out
+ * (msgh_seqno where xnu later put a voucher), then the body.
+ */
+struct machio_msg_header {
+	__u32 msgh_bits;	/* MACHIO_MSGH_BITS(remote, local) dispositions */
+	__u32 msgh_size;	/* bytes, header included, a multiple of 4 */
+	__u32 msgh_remote_port;	/* send: the destination; received: the reply right */
+	__u32 msgh_local_port;	/* send: the reply right; received: the receive right's name */
+	__u32 msgh_seqno;	/* received: the port's sequence number */
+	__s32 msgh_id;
+};
+
+#define MACHIO_MSGH_BITS_REMOTE_MASK	0x000000ffU
+#define MACHIO_MSGH_BITS_LOCAL_MASK	0x0000ff00U
+#define MACHIO_MSGH_BITS_COMPLEX	0x80000000U
+#define MACHIO_MSGH_BITS(remote, local)	((remote) | ((local) << 8))
+
+/* mach_msg options */
+#define MACHIO_SEND_MSG		0x00000001U
+#define MACHIO_RCV_MSG		0x00000002U
+#define MACHIO_RCV_LARGE	0x00000004U
+#define MACHIO_SEND_TIMEOUT	0x00000010U
+#define MACHIO_SEND_INTERRUPT	0x00000040U
+#define MACHIO_RCV_TIMEOUT	0x00000100U
+#define MACHIO_RCV_INTERRUPT	0x00000400U
+
+/* mach_msg return codes (mach/message.h) */
+#define MACHIO_MSG_SUCCESS		0x00000000
+#define MACHIO_SEND_INVALID_DATA	0x10000002
+#define MACHIO_SEND_INVALID_DEST	0x10000003
+#define MACHIO_SEND_TIMED_OUT		0x10000004
+#define MACHIO_SEND_INTERRUPTED		0x10000007
+#define MACHIO_SEND_MSG_TOO_SMALL	0x10000008
+#define MACHIO_SEND_INVALID_REPLY	0x10000009
+#define MACHIO_SEND_INVALID_RIGHT	0x1000000a
+#define MACHIO_SEND_NO_BUFFER		0x1000000d
+#define MACHIO_SEND_TOO_LARGE		0x1000000e
+#define MACHIO_SEND_INVALID_TYPE	0x1000000f
+#define MACHIO_SEND_INVALID_HEADER	0x10000010
+#define MACHIO_RCV_INVALID_NAME		0x10004002
+#define MACHIO_RCV_TIMED_OUT		0x10004003
+#define MACHIO_RCV_TOO_LARGE		0x10004004
+#define MACHIO_RCV_INTERRUPTED		0x10004005
+#define MACHIO_RCV_PORT_DIED		0x10004009
+#define MACHIO_RCV_INVALID_DATA		0x10004008
+
+/* The largest message, header included: 128 KiB inline. */
+#define MACHIO_MSG_SIZE_MAX	(128U * 1024)
+
+/*
+ * MACHIO_IOC_MSG: mach_msg(@msg, @option, @send_size, @rcv_size,
+ * @rcv_name, @timeout, @notify).  @kr is mach_msg's return code.  A
+ * Linux signal ends a wait with MACHIO_SEND_INTERRUPTED or
+ * MACHIO_RCV_INTERRUPTED (the library tries again unless the option's
+ * _INTERRUPT bit asks otherwise).
+ */
+struct machio_msg {
+	__u64 msg;		/* in: a user buffer, the header first */
+	__u32 option;		/* in */
+	__u32 send_size;	/* in */
+	__u32 rcv_size;		/* in */
+	__u32 rcv_name;		/* in */
+	__u32 timeout;		/* in: ms, with _TIMEOUT */
+	__u32 notify;		/* in: MACHIO_PORT_NULL */
+	__s32 kr;		/* out */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
 #define MACHIO_IOC_PF_TASK		_IOWR(MACHIO_IOC_MAGIC, 0x10, struct machio_pf_task_info)
 #define MACHIO_IOC_PF_ALLOC_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x11, struct machio_pf_signal)
 #define MACHIO_IOC_PF_FREE_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x12, struct machio_pf_signal)
@@ -799,5 +869,6 @@ struct machio_port_names {
 #define MACHIO_IOC_PORT_RIGHT		_IOWR(MACHIO_IOC_MAGIC, 0x31, struct machio_port_right)
 #define MACHIO_IOC_PORT_INSERT_RIGHT	_IOWR(MACHIO_IOC_MAGIC, 0x32, struct machio_port_insert_right)
 #define MACHIO_IOC_PORT_NAMES		_IOWR(MACHIO_IOC_MAGIC, 0x33, struct machio_port_names)
+#define MACHIO_IOC_MSG			_IOWR(MACHIO_IOC_MAGIC, 0x34, struct machio_msg)
 
 #endif /* _UAPI_LINUX_MACHIO_H */

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mach_msg (MACHIO_IOC_MSG) with simple messages: bytes and header
+ * rights go from sender to receiver, FIFO with sequence numbers; an RPC
+ * between threads (send and receive in one call); a full queue blocks or
+ * times out; timeouts, signals, too-large messages; every error code.
+ */
+#include "kselftest_harness.h"
+#include "machio_test.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#define K(x)		MACHIO_KERN_##x
+#define MSGT(x)		MACHIO_MSG_TYPE_##x
+#define HDR		sizeof(struct machio_msg_header)
+
+struct msg {
+	struct machio_msg_header h;
+	unsigned char body[256];
+};
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int mach_msg(int fd, void *m, __u32 option, __u32 send_size, __u32 rcv_size,
+		    __u32 rcv_name, __u32 timeout)
+{
+	struct machio_msg a = {
+		.msg = (__u64)(uintptr_t)m, .option = option, .send_size = send_size,
+		.rcv_size = rcv_size, .rcv_name = rcv_name, .timeout = timeout,
+	};
+	int ret = machio_ioctl(fd, MACHIO_IOC_MSG, &a);
+
+	return ret ? ret : a.kr;
+}
+
+static __u32 new_port(int fd)
+{
+	struct machio_port_allocate a = { .right = MACHIO_PORT_RIGHT_RECEIVE };
+
+	return machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &a) || a.kr ? 0 : a.name;
+}
+
+static int insert(int fd, __u32 name, __u32 poly, __u32 msgt)
+{
+	struct machio_port_insert_right a = { .name = name, .poly = poly, .msgt_name = msgt };
+
+	return machio_ioctl(fd, MACHIO_IOC_PORT_INSERT_RIGHT, &a) ?: a.kr;
+}
+
+static __u32 port_info(int fd, __u32 op, __u32 name, __u32 right)
+{
+	struct machio_port_right a = { .op = op, .name = name, .right = right };
+
+	return machio_ioctl(fd, MACHIO_IOC_PORT_RIGHT, &a) || a.kr ? ~0U : a.value;
+}
+
+#define TYPE(fd, n)		port_info(fd, MACHIO_PORT_OP_TYPE, n, 0)
+#define REFS(fd, n, r)		port_info(fd, MACHIO_PORT_OP_GET_REFS, n, r)
+
+static void fill(struct msg *m, __u32 remote, __u32 local, __u32 bits, __s32 id, size_t len)
+{
+	memset(m, 0, sizeof(*m));
+	m->h.msgh_bits = bits;
+	m->h.msgh_size = HDR + len;
+	m->h.msgh_remote_port = remote;
+	m->h.msgh_local_port = local;
+	m->h.msgh_id = id;
+	for (size_t i = 0; i < len; i++)
+		m->body[i] = (unsigned char)(id * 7 + i);
+}
+
+FIXTURE(msg) {
+	int fd;
+	__u32 port;
+};
+
+FIXTURE_SETUP(msg)
+{
+	self->fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	self->port = new_port(self->fd);
+	ASSERT_NE(0, self->port);
+}
+
+FIXTURE_TEARDOWN(msg)
+{
+	close(self->fd);
+}
+
+TEST_F(msg, bytes_go_round_in_order_with_sequence_numbers)
+{
+	struct msg m, r;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		fill(&m, self->port, 0, MSGT(MAKE_SEND), 100 + i, 40 + i * 4);
+		ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG,
+						       m.h.msgh_size, 0, 0, 0));
+	}
+	for (i = 0; i < 3; i++) {
+		memset(&r, 0xee, sizeof(r));
+		ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0,
+						       sizeof(r), self->port, 0));
+		fill(&m, self->port, 0, 0, 100 + i, 40 + i * 4);
+		EXPECT_EQ(100 + i, r.h.msgh_id);
+		EXPECT_EQ(HDR + 40 + i * 4, r.h.msgh_size);
+		EXPECT_EQ(i, r.h.msgh_seqno);
+		EXPECT_EQ(self->port, r.h.msgh_local_port);
+		EXPECT_EQ(MACHIO_PORT_NULL, r.h.msgh_remote_port);
+		EXPECT_EQ(MSGT(MOVE_SEND) << 8, r.h.msgh_bits);	/* local PORT_SEND, no reply */
+		EXPECT_EQ(0, memcmp(m.body, r.body, 40 + i * 4));
+		EXPECT_EQ(0xee, r.body[40 + i * 4]);		/* nothing past it */
+	}
+	/* Polling an empty port. */
+	EXPECT_EQ(MACHIO_RCV_TIMED_OUT, mach_msg(self->fd, &r, MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT,
+						 0, sizeof(r), self->port, 0));
+}
+
+TEST_F(msg, the_largest_message_goes_through)
+{
+	size_t size = MACHIO_MSG_SIZE_MAX;
+	unsigned char *m = malloc(size + 64), *r = malloc(size + 64);
+	struct machio_msg_header *h = (void *)m;
+
+	ASSERT_NE(NULL, m);
+	ASSERT_NE(NULL, r);
+	fill_pattern(m, size, 3);
+	h->msgh_bits = MSGT(MAKE_SEND);
+	h->msgh_size = size;
+	h->msgh_remote_port = self->port;
+	h->msgh_local_port = 0;
+	EXPECT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, m, MACHIO_SEND_MSG, size, 0, 0, 0));
+	EXPECT_EQ(MACHIO_SEND_TOO_LARGE, mach_msg(self->fd, m, MACHIO_SEND_MSG, size + 4, 0, 0, 0));
+	EXPECT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, r, MACHIO_RCV_MSG, 0, size, self->port, 0));
+	EXPECT_EQ(0, memcmp(m + HDR, r + HDR, size - HDR));
+	free(m);
+	free(r);
+}
+
+struct server {
+	int fd;
+	__u32 port;
+	int served;
+};
+
+/* Answers each request on its port: the body's first word plus one. */
+static void *serve(void *p)
+{
+	struct server *s = p;
+	struct msg m;
+
+	for (;;) {
+		if (mach_msg(s->fd, &m, MACHIO_RCV_MSG, 0, sizeof(m), s->port, 0))
+			return NULL;
+		if (m.h.msgh_id == 0)	/* the end */
+			return NULL;
+		m.body[0]++;
+		m.h.msgh_bits = MSGT(MOVE_SEND_ONCE);
+		m.h.msgh_local_port = 0;
+		m.h.msgh_id += 100;
+		if (mach_msg(s->fd, &m, MACHIO_SEND_MSG, m.h.msgh_size, 0, 0, 0))
+			return NULL;
+		s->served++;
+	}
+}
+
+TEST_F(msg, an_rpc_between_threads_sends_and_receives_in_one_call)
+{
+	struct server s = { .fd = self->fd, .port = self->port };
+	__u32 reply = new_port(self->fd);
+	struct msg m;
+	pthread_t t;
+	int i;
+
+	ASSERT_EQ(K(SUCCESS), insert(self->fd, self->port, self->port, MSGT(MAKE_SEND)));
+	ASSERT_EQ(0, pthread_create(&t, NULL, serve, &s));
+	for (i = 1; i <= 50; i++) {
+		fill(&m, self->port, reply, MACHIO_MSGH_BITS(MSGT(COPY_SEND), MSGT(MAKE_SEND_ONCE)),
+		     i, 8);
+		m.body[0] = i;
+		ASSERT_EQ(MACHIO_MSG_SUCCESS,
+			  mach_msg(self->fd, &m, MACHIO_SEND_MSG | MACHIO_RCV_MSG, m.h.msgh_size,
+				   sizeof(m), reply, 0));
+		EXPECT_EQ(100 + i, m.h.msgh_id);
+		EXPECT_EQ((unsigned char)(i + 1), m.body[0]);
+		EXPECT_EQ(reply, m.h.msgh_local_port);
+		EXPECT_EQ(MSGT(MOVE_SEND_ONCE) << 8, m.h.msgh_bits);	/* local: PORT_SEND_ONCE */
+	}
+	fill(&m, self->port, 0, MSGT(COPY_SEND), 0, 0);
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	pthread_join(t, NULL);
+	EXPECT_EQ(50, s.served);
+	/* The send-once rights the server got went with its replies; COPY_SEND kept ours. */
+	EXPECT_EQ(1, REFS(self->fd, self->port, MACHIO_PORT_RIGHT_SEND));
+}
+
+TEST_F(msg, header_rights_move_copy_and_merge)
+{
+	__u32 other = new_port(self->fd), so = 0x7101;
+	struct msg m, r;
+
+	ASSERT_EQ(K(SUCCESS), insert(self->fd, other, other, MSGT(MAKE_SEND)));
+	ASSERT_EQ(K(SUCCESS), insert(self->fd, other, other, MSGT(COPY_SEND)));	/* 2 urefs */
+	/* A send right as the reply: it comes back under its port's name here. */
+	fill(&m, self->port, other, MACHIO_MSGH_BITS(MSGT(MAKE_SEND), MSGT(MOVE_SEND)), 1, 4);
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG, m.h.msgh_size, 0, 0, 0));
+	EXPECT_EQ(1, REFS(self->fd, other, MACHIO_PORT_RIGHT_SEND));	/* one moved out */
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0, sizeof(r),
+					       self->port, 0));
+	EXPECT_EQ(other, r.h.msgh_remote_port);
+	EXPECT_EQ(MACHIO_MSGH_BITS(MSGT(MOVE_SEND), MSGT(MOVE_SEND)), r.h.msgh_bits);
+	EXPECT_EQ(2, REFS(self->fd, other, MACHIO_PORT_RIGHT_SEND));	/* and back */
+
+	/* A send-once destination is used up. */
+	ASSERT_EQ(K(SUCCESS), insert(self->fd, so, self->port, MSGT(MAKE_SEND_ONCE)));
+	fill(&m, so, 0, MSGT(MOVE_SEND_ONCE), 2, 0);
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	EXPECT_EQ(~0U, TYPE(self->fd, so));
+	EXPECT_EQ(MACHIO_SEND_INVALID_DEST, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0, sizeof(r),
+					       self->port, 0));
+	EXPECT_EQ(MSGT(MOVE_SEND_ONCE) << 8, r.h.msgh_bits);
+
+	/* A send-once reply arrives under a new name. */
+	fill(&m, self->port, self->port,
+	     MACHIO_MSGH_BITS(MSGT(MAKE_SEND), MSGT(MAKE_SEND_ONCE)), 3, 0);
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0, sizeof(r),
+					       self->port, 0));
+	EXPECT_NE(self->port, r.h.msgh_remote_port);
+	EXPECT_EQ(MACHIO_PORT_TYPE_SEND_ONCE, TYPE(self->fd, r.h.msgh_remote_port));
+}
+
+TEST_F(msg, a_full_queue_blocks_or_times_out)
+{
+	struct msg m, r;
+	double t0;
+	int i;
+
+	fill(&m, self->port, 0, MSGT(MAKE_SEND), 1, 0);
+	for (i = 0; i < MACHIO_PORT_QLIMIT_DEFAULT; i++)
+		ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG |
+						       MACHIO_SEND_TIMEOUT, HDR, 0, 0, 0));
+	EXPECT_EQ(MACHIO_SEND_TIMED_OUT, mach_msg(self->fd, &m, MACHIO_SEND_MSG |
+						  MACHIO_SEND_TIMEOUT, HDR, 0, 0, 0));
+	t0 = now_ms();
+	EXPECT_EQ(MACHIO_SEND_TIMED_OUT, mach_msg(self->fd, &m, MACHIO_SEND_MSG |
+						  MACHIO_SEND_TIMEOUT, HDR, 0, 0, 100));
+	EXPECT_LE(90, now_ms() - t0);
+	/* Room made by a receive lets the next one in. */
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0, sizeof(r),
+					       self->port, 0));
+	EXPECT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG | MACHIO_SEND_TIMEOUT,
+					       HDR, 0, 0, 0));
+	t0 = now_ms();
+	EXPECT_EQ(MACHIO_RCV_TIMED_OUT, mach_msg(self->fd, &r, MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT,
+						 0, sizeof(r), new_port(self->fd), 50));
+	EXPECT_LE(45, now_ms() - t0);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+TEST_F(msg, a_signal_ends_a_wait)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct msg r;
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ualarm(50 * 1000, 0);
+	EXPECT_EQ(MACHIO_RCV_INTERRUPTED, mach_msg(self->fd, &r, MACHIO_RCV_MSG | MACHIO_RCV_INTERRUPT,
+						   0, sizeof(r), self->port, 0));
+	signal(SIGALRM, SIG_DFL);
+}
+
+TEST_F(msg, too_large_messages)
+{
+	struct msg m, r;
+
+	fill(&m, self->port, 0, MSGT(MAKE_SEND), 9, 64);
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG, m.h.msgh_size, 0, 0, 0));
+	/* MACH_RCV_LARGE: left queued, the size needed comes back. */
+	memset(&r, 0, sizeof(r));
+	EXPECT_EQ(MACHIO_RCV_TOO_LARGE, mach_msg(self->fd, &r, MACHIO_RCV_MSG | MACHIO_RCV_LARGE, 0,
+						 HDR + 16, self->port, 0));
+	EXPECT_EQ(HDR + 64, r.h.msgh_size);
+	EXPECT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0, HDR + 64,
+					       self->port, 0));
+	/* Without it: destroyed. */
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG, m.h.msgh_size, 0, 0, 0));
+	EXPECT_EQ(MACHIO_RCV_TOO_LARGE, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0, HDR + 16,
+						 self->port, 0));
+	EXPECT_EQ(MACHIO_RCV_TIMED_OUT, mach_msg(self->fd, &r, MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT,
+						 0, sizeof(r), self->port, 0));
+}
+
+struct killer {
+	int fd;
+	__u32 port;
+};
+
+static void *destroy_later(void *p)
+{
+	struct killer *k = p;
+	struct machio_port_right a = { .op = MACHIO_PORT_OP_DESTROY, .name = k->port };
+
+	usleep(100 * 1000);
+	machio_ioctl(k->fd, MACHIO_IOC_PORT_RIGHT, &a);
+	return NULL;
+}
+
+TEST_F(msg, errors)
+{
+	__u32 set, so = 0x7301;
+	struct machio_port_allocate ps = { .right = MACHIO_PORT_RIGHT_PORT_SET };
+	struct killer k = { .fd = self->fd, .port = self->port };
+	struct machio_msg a = {};
+	struct msg m, r;
+	pthread_t t;
+
+	ASSERT_EQ(0, machio_ioctl(self->fd, MACHIO_IOC_PORT_ALLOCATE, &ps));
+	set = ps.name;
+	fill(&m, self->port, 0, MSGT(MAKE_SEND), 1, 0);
+	EXPECT_EQ(MACHIO_SEND_MSG_TOO_SMALL, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR - 4, 0, 0, 0));
+	EXPECT_EQ(MACHIO_SEND_MSG_TOO_SMALL, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR + 2, 0, 0, 0));
+	EXPECT_EQ(MACHIO_SEND_INVALID_DATA, mach_msg(self->fd, (void *)8, MACHIO_SEND_MSG, HDR, 0, 0,
+						     0));
+	m.h.msgh_bits |= MACHIO_MSGH_BITS_COMPLEX;
+	EXPECT_EQ(MACHIO_SEND_INVALID_TYPE, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	m.h.msgh_bits = MSGT(MOVE_RECEIVE);
+	EXPECT_EQ(MACHIO_SEND_INVALID_HEADER, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	m.h.msgh_bits = MSGT(MAKE_SEND) | 0x10000;
+	EXPECT_EQ(MACHIO_SEND_INVALID_HEADER, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	m.h.msgh_bits = MSGT(COPY_SEND);			/* no send right */
+	EXPECT_EQ(MACHIO_SEND_INVALID_DEST, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	m.h.msgh_remote_port = set;
+	m.h.msgh_bits = MSGT(MAKE_SEND);
+	EXPECT_EQ(MACHIO_SEND_INVALID_DEST, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	m.h.msgh_remote_port = 0x123401;
+	EXPECT_EQ(MACHIO_SEND_INVALID_DEST, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	fill(&m, self->port, set, MACHIO_MSGH_BITS(MSGT(MAKE_SEND), MSGT(MAKE_SEND)), 1, 0);
+	EXPECT_EQ(MACHIO_SEND_INVALID_REPLY, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	EXPECT_EQ(MACHIO_RCV_INVALID_NAME, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0, sizeof(r), set,
+						    0));
+	/* Nothing went anywhere. */
+	EXPECT_EQ(MACHIO_RCV_TIMED_OUT, mach_msg(self->fd, &r, MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT,
+						 0, sizeof(r), self->port, 0));
+	a.msg = (__u64)(uintptr_t)&m;
+	a.option = MACHIO_SEND_MSG;
+	a.send_size = HDR;
+	a.notify = self->port;
+	ASSERT_EQ(0, machio_ioctl(self->fd, MACHIO_IOC_MSG, &a));
+	EXPECT_EQ(MACHIO_SEND_INVALID_REPLY, a.kr);
+	a.notify = 0;
+	a.pad = 1;
+	EXPECT_EQ(-EINVAL, machio_ioctl(self->fd, MACHIO_IOC_MSG, &a));
+
+	/* A send-once right whose port died is a dead destination. */
+	ASSERT_EQ(K(SUCCESS), insert(self->fd, so, self->port, MSGT(MAKE_SEND_ONCE)));
+	/* The port dies under a waiting receiver: MACH_RCV_PORT_DIED. */
+	ASSERT_EQ(0, pthread_create(&t, NULL, destroy_later, &k));
+	EXPECT_EQ(MACHIO_RCV_PORT_DIED, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0, sizeof(r),
+						 self->port, 0));
+	pthread_join(t, NULL);
+	fill(&m, so, 0, MSGT(MOVE_SEND_ONCE), 1, 0);
+	EXPECT_EQ(MACHIO_SEND_INVALID_DEST, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	EXPECT_EQ(MACHIO_PORT_TYPE_DEAD_NAME, TYPE(self->fd, so));
+}
+
+/* Messages still queued when their port dies release the rights they carry. */
+TEST_F(msg, a_dying_port_destroys_its_queue)
+{
+	__u32 reply = new_port(self->fd), so = 0x7401;
+	struct machio_port_right d = { .op = MACHIO_PORT_OP_DESTROY, .name = self->port };
+	struct msg m;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		fill(&m, self->port, reply, MACHIO_MSGH_BITS(MSGT(MAKE_SEND), MSGT(MAKE_SEND_ONCE)),
+		     i, 16);
+		ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG, m.h.msgh_size,
+						       0, 0, 0));
+	}
+	ASSERT_EQ(K(SUCCESS), insert(self->fd, so, reply, MSGT(MAKE_SEND_ONCE)));
+	ASSERT_EQ(0, machio_ioctl(self->fd, MACHIO_IOC_PORT_RIGHT, &d));
+	EXPECT_EQ(K(SUCCESS), d.kr);
+	/* The reply port lives on, its send-once rights in the messages gone. */
+	EXPECT_EQ(MACHIO_PORT_TYPE_RECEIVE, TYPE(self->fd, reply));
+	EXPECT_EQ(MACHIO_PORT_TYPE_SEND_ONCE, TYPE(self->fd, so));
+}
+
+MACHIO_TEST_MAIN
