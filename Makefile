@@ -51,7 +51,7 @@ demo: userspace kmod-6.1
 # for --verify, pass BENCH_NULL_BLK with memory_backed=1.
 BENCH_NULL_BLK ?= nr_devices=1 gb=1 irqmode=1 memory_backed=0 submit_queues=2 hw_queue_depth=128 poll_queues=1
 BENCH_ARGS ?= --time 5 --workload randread:4k:1 --workload randread:4k:32 \
-	--workload randwrite:4k:32 --workload read:128k:8
+	--workload randwrite:4k:32 --workload read:128k:8 --ipc
 
 bench: userspace kmod-6.1
 	tools/vm/run.sh --kernel 6.1 --null-blk "$(BENCH_NULL_BLK)" -- $(BUILD)/cmake/tools/machio-bench $(BENCH_ARGS)

@@ -21,6 +21,7 @@
 // engine.hpp; what they share with the driver is bench.hpp.
 #include "bench.hpp"
 #include "engine.hpp"
+#include "ipc.hpp"
 
 #include <getopt.h>
 #include <linux/fs.h>
@@ -78,6 +79,7 @@ struct options {
     bool scaling = false;
     bool priority = false;
     unsigned priority_limit = 4; // --priority: machio's in-progress limit
+    bool ipc = false;            // --ipc: the IPC table after the others
 };
 
 // --scaling: its rows (QD 32 also for the ratio under the table), its
@@ -161,6 +163,9 @@ table per workload; exits non-zero only on errors.
       --verify-size SIZE   bytes the verify pass covers (default 8m)
       --allow-write        allow writes (write workloads, --verify) to a
                            device that is not a null_blk disk (nullb*)
+      --ipc                after the tables: request/reply round trips between two
+                           threads, mach_msg against a pipe pair, a UNIX socket pair
+                           and an eventfd pair
       --scaling            instead of the tables: IOPS and CPU per op at QD 1
                            to 4096 (in flight in all threads) of machio-ring
                            with 1 thread of 1 queue, 2 threads of 1, 1 of 16
@@ -303,6 +308,7 @@ options parse_options(int argc, char** argv) {
         opt_scaling,
         opt_priority,
         opt_priority_limit,
+        opt_ipc,
     };
     static const struct option longopts[] = {
         {"device", required_argument, nullptr, 'd'},
@@ -324,6 +330,7 @@ options parse_options(int argc, char** argv) {
         {"scaling", no_argument, nullptr, opt_scaling},
         {"priority", no_argument, nullptr, opt_priority},
         {"priority-limit", required_argument, nullptr, opt_priority_limit},
+        {"ipc", no_argument, nullptr, opt_ipc},
         {"help", no_argument, nullptr, 'h'},
         {nullptr, 0, nullptr, 0},
     };
@@ -397,6 +404,9 @@ options parse_options(int argc, char** argv) {
             break;
         case opt_scaling:
             o.scaling = true;
+            break;
+        case opt_ipc:
+            o.ipc = true;
             break;
         case opt_priority:
             o.priority = true;
@@ -1052,6 +1062,8 @@ int main(int argc, char** argv) try {
                    : o.priority ? run_priority(o, *dev, region, progress, json_runs)
                                 : run_tables(o, *dev, region, progress, json_runs);
     progress.clear();
+    if (o.ipc && !o.json)
+        print_ipc_table(o.seconds ? o.seconds : 5);
     if (o.json)
         fmt::print("{{\"runs\": [\n  {}\n]}}\n", fmt::join(json_runs, ",\n  "));
     if (failures)
