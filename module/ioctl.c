@@ -286,6 +286,20 @@ static long machio_ioc_port_names(struct machio_space *space, void __user *argp)
 	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
+/* mach_port_get_attributes, mach_port_set_attributes. */
+static long machio_ioc_port_attributes(struct machio_space *space, void __user *argp)
+{
+	struct machio_port_attributes a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.kr || a.pad || (a.flags & ~MACHIO_PORT_ATTR_SET) ||
+	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	a.kr = machio_right_attributes(space, &a);
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
 /* mach_msg. */
 static long machio_ioc_msg(struct machio_space *space, void __user *argp)
 {
@@ -776,6 +790,7 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_PORT_INSERT_RIGHT)] = { MACHIO_IOC_PORT_INSERT_RIGHT, machio_ioc_port_insert_right },
 	[_IOC_NR(MACHIO_IOC_PORT_NAMES)] = { MACHIO_IOC_PORT_NAMES, machio_ioc_port_names },
 	[_IOC_NR(MACHIO_IOC_MSG)] = { MACHIO_IOC_MSG, machio_ioc_msg },
+	[_IOC_NR(MACHIO_IOC_PORT_ATTRIBUTES)] = { MACHIO_IOC_PORT_ATTRIBUTES, machio_ioc_port_attributes },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

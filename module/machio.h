@@ -711,6 +711,8 @@ void machio_mport_add_send(struct machio_mport *mp, bool fresh, bool make);
 void machio_mport_drop_send(struct machio_mport *mp);
 void machio_mport_add_send_once(struct machio_mport *mp);
 void machio_mport_drop_send_once(struct machio_mport *mp);
+void machio_mport_set_qlimit(struct machio_mport *mp, u32 qlimit);
+void machio_mport_status(struct machio_mport *mp, u32 *info);
 struct machio_mpset *machio_mpset_create(void);
 void machio_mpset_destroy(struct machio_mpset *set);
 
@@ -728,6 +730,7 @@ s32 machio_right_get_refs(struct machio_space *space, u32 name, u32 right, u32 *
 s32 machio_right_type(struct machio_space *space, u32 name, u32 *type);
 s32 machio_right_insert(struct machio_space *space, const struct machio_port_insert_right *a);
 int machio_right_names(struct machio_space *space, struct machio_port_names *a);
+s32 machio_right_attributes(struct machio_space *space, struct machio_port_attributes *a);
 void machio_right_release(struct machio_port *port, u8 kind, u8 rights);
 
 /* ioctl.c */

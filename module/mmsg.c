@@ -31,8 +31,14 @@ void machio_kmsg_destroy(struct machio_kmsg *kmsg)
 			machio_mport_drop_send_once(kmsg->reply);
 		machio_port_put(&kmsg->reply->port);
 	}
-	if (kmsg->dest)
+	if (kmsg->dest) {
+		/* The destination right it carried is used up. */
+		if (kmsg->dest_right == MACHIO_RIGHT_SEND)
+			machio_mport_drop_send(kmsg->dest);
+		else
+			machio_mport_drop_send_once(kmsg->dest);
 		machio_port_put(&kmsg->dest->port);
+	}
 	kvfree(kmsg);
 }
 

@@ -112,3 +112,35 @@ void machio_mport_drop_send_once(struct machio_mport *mp)
 	mp->sorights--;
 	spin_unlock_irqrestore(&mp->lock, flags);
 }
+
+/* MACH_PORT_LIMITS_INFO: a new queue limit; senders waiting for room look again. */
+void machio_mport_set_qlimit(struct machio_mport *mp, u32 qlimit)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mp->lock, flags);
+	mp->qlimit = qlimit;
+	spin_unlock_irqrestore(&mp->lock, flags);
+	wake_up_all(&mp->wait);
+}
+
+/*
+ * MACH_PORT_RECEIVE_STATUS, OSF's mach_port_status_t word by word:
+ * mps_pset (no sets take members yet: MACH_PORT_NULL), mps_seqno,
+ * mps_mscount, mps_qlimit, mps_msgcount, mps_sorights, mps_srights (any
+ * send rights), mps_pdrequest, mps_nsrequest (no requests yet), mps_flags.
+ */
+void machio_mport_status(struct machio_mport *mp, u32 *info)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mp->lock, flags);
+	info[1] = mp->seqno;
+	info[2] = mp->mscount;
+	info[3] = mp->qlimit;
+	info[4] = mp->msgcount;
+	info[5] = mp->sorights;
+	info[6] = mp->srights > 0;
+	info[9] = mp->rt ? MACHIO_PORT_STATUS_FLAGS_RT : 0;
+	spin_unlock_irqrestore(&mp->lock, flags);
+}

@@ -577,3 +577,63 @@ int machio_right_names(struct machio_space *space, struct machio_port_names *a)
 	a->kr = MACHIO_KERN_SUCCESS;
 	return ret;
 }
+
+/* The words each flavor takes, or 0 for a flavor there is not. */
+static u32 machio_attr_words(s32 flavor)
+{
+	switch (flavor) {
+	case MACHIO_PORT_LIMITS_INFO:
+	case MACHIO_PORT_DNREQUESTS_SIZE:
+		return 1;
+	case MACHIO_PORT_RECEIVE_STATUS:
+		return 10;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * mach_port_get_attributes / mach_port_set_attributes, in OSF's order:
+ * KERN_INVALID_ARGUMENT for a flavor there is not (or, to set, the
+ * receive status), KERN_FAILURE for too few words, KERN_INVALID_VALUE for
+ * a queue limit over MACH_PORT_QLIMIT_MAX (0 is allowed, as OSF's code
+ * does), then KERN_INVALID_NAME and KERN_INVALID_RIGHT (not a receive
+ * right).  The dead-name request table's size is 0: machio has none yet.
+ */
+s32 machio_right_attributes(struct machio_space *space, struct machio_port_attributes *a)
+{
+	bool set = a->flags & MACHIO_PORT_ATTR_SET;
+	u32 words = machio_attr_words(a->flavor);
+	struct machio_mport *mp;
+	struct machio_entry *e;
+
+	if (!words || (set && a->flavor == MACHIO_PORT_RECEIVE_STATUS))
+		return MACHIO_KERN_INVALID_ARGUMENT;
+	if (a->count < words)
+		return MACHIO_KERN_FAILURE;
+	if (set && a->flavor == MACHIO_PORT_LIMITS_INFO && a->info[0] > MACHIO_PORT_QLIMIT_MAX)
+		return MACHIO_KERN_INVALID_VALUE;
+	spin_lock(&space->lock);
+	e = machio_right_find(space, a->name);
+	if (!e || e->kind != MACHIO_KIND_MPORT || !(e->rights & MACHIO_RIGHT_RECEIVE)) {
+		spin_unlock(&space->lock);
+		return e ? MACHIO_KERN_INVALID_RIGHT : MACHIO_KERN_INVALID_NAME;
+	}
+	mp = machio_to_mport(e->port);
+	machio_port_get(&mp->port);
+	spin_unlock(&space->lock);
+
+	if (set) {
+		if (a->flavor == MACHIO_PORT_LIMITS_INFO)
+			machio_mport_set_qlimit(mp, a->info[0]);
+	} else {
+		memset(a->info, 0, sizeof(a->info));
+		a->count = words;
+		if (a->flavor == MACHIO_PORT_LIMITS_INFO)
+			a->info[0] = READ_ONCE(mp->qlimit);
+		else if (a->flavor == MACHIO_PORT_RECEIVE_STATUS)
+			machio_mport_status(mp, a->info);
+	}
+	machio_port_put(&mp->port);
+	return MACHIO_KERN_SUCCESS;
+}

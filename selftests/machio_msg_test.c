@@ -319,6 +319,19 @@ static void *destroy_later(void *p)
 	return NULL;
 }
 
+static void *raise_limit_later(void *p)
+{
+	struct killer *k = p;
+	struct machio_port_attributes a = {
+		.name = k->port, .flavor = MACHIO_PORT_LIMITS_INFO, .count = 1,
+		.flags = MACHIO_PORT_ATTR_SET, .info = { 3 },
+	};
+
+	usleep(100 * 1000);
+	machio_ioctl(k->fd, MACHIO_IOC_PORT_ATTRIBUTES, &a);
+	return NULL;
+}
+
 TEST_F(msg, errors)
 {
 	__u32 set, so = 0x7301;
@@ -375,6 +388,90 @@ TEST_F(msg, errors)
 	fill(&m, so, 0, MSGT(MOVE_SEND_ONCE), 1, 0);
 	EXPECT_EQ(MACHIO_SEND_INVALID_DEST, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
 	EXPECT_EQ(MACHIO_PORT_TYPE_DEAD_NAME, TYPE(self->fd, so));
+}
+
+static int attributes(int fd, __u32 name, __s32 flavor, __u32 flags, __u32 count, __u32 *info)
+{
+	struct machio_port_attributes a = {
+		.name = name, .flavor = flavor, .count = count, .flags = flags,
+	};
+	int ret;
+
+	memcpy(a.info, info, sizeof(a.info));
+	ret = machio_ioctl(fd, MACHIO_IOC_PORT_ATTRIBUTES, &a);
+	if (ret)
+		return ret;
+	memcpy(info, a.info, sizeof(a.info));
+	return a.kr;
+}
+
+TEST_F(msg, the_queue_limit_and_status_of_a_port)
+{
+	__u32 info[10] = {}, so = 0x7501;
+	struct msg m, r;
+	pthread_t t;
+	struct killer k = { .fd = self->fd };
+
+	EXPECT_EQ(K(SUCCESS), attributes(self->fd, self->port, MACHIO_PORT_LIMITS_INFO, 0, 1, info));
+	EXPECT_EQ(MACHIO_PORT_QLIMIT_DEFAULT, info[0]);
+	/* A limit of one: the second send waits. */
+	info[0] = 1;
+	EXPECT_EQ(K(SUCCESS), attributes(self->fd, self->port, MACHIO_PORT_LIMITS_INFO,
+					 MACHIO_PORT_ATTR_SET, 1, info));
+	fill(&m, self->port, 0, MSGT(MAKE_SEND), 1, 8);
+	EXPECT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG | MACHIO_SEND_TIMEOUT,
+					       m.h.msgh_size, 0, 0, 0));
+	EXPECT_EQ(MACHIO_SEND_TIMED_OUT, mach_msg(self->fd, &m, MACHIO_SEND_MSG |
+						  MACHIO_SEND_TIMEOUT, m.h.msgh_size, 0, 0, 0));
+	/* The status counts it all. */
+	EXPECT_EQ(K(SUCCESS), insert(self->fd, so, self->port, MSGT(MAKE_SEND_ONCE)));
+	memset(info, 0xff, sizeof(info));
+	EXPECT_EQ(K(SUCCESS), attributes(self->fd, self->port, MACHIO_PORT_RECEIVE_STATUS, 0, 10,
+					 info));
+	EXPECT_EQ(MACHIO_PORT_NULL, info[0]);	/* mps_pset */
+	EXPECT_EQ(0, info[1]);			/* mps_seqno */
+	EXPECT_EQ(1, info[2]);			/* mps_mscount: the MAKE_SEND */
+	EXPECT_EQ(1, info[3]);			/* mps_qlimit */
+	EXPECT_EQ(1, info[4]);			/* mps_msgcount */
+	EXPECT_EQ(1, info[5]);			/* mps_sorights */
+	EXPECT_EQ(1, info[6]);			/* mps_srights: the queued message's */
+	EXPECT_EQ(0, info[9]);			/* mps_flags */
+	/* Raising the limit lets a waiting sender in. */
+	k.port = self->port;
+	ASSERT_EQ(0, pthread_create(&t, NULL, raise_limit_later, &k));
+	EXPECT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG, m.h.msgh_size, 0, 0, 0));
+	pthread_join(t, NULL);
+	EXPECT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0, sizeof(r),
+					       self->port, 0));
+	EXPECT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0, sizeof(r),
+					       self->port, 0));
+	/* Received: their destination rights are used up. */
+	EXPECT_EQ(K(SUCCESS), attributes(self->fd, self->port, MACHIO_PORT_RECEIVE_STATUS, 0, 10,
+					 info));
+	EXPECT_EQ(0, info[6]);			/* mps_srights */
+	EXPECT_EQ(2, info[1]);			/* mps_seqno */
+	EXPECT_EQ(3, info[3]);
+	/* A limit of 0 is OSF's too: nothing gets in. */
+	info[0] = 0;
+	EXPECT_EQ(K(SUCCESS), attributes(self->fd, self->port, MACHIO_PORT_LIMITS_INFO,
+					 MACHIO_PORT_ATTR_SET, 1, info));
+	EXPECT_EQ(MACHIO_SEND_TIMED_OUT, mach_msg(self->fd, &m, MACHIO_SEND_MSG |
+						  MACHIO_SEND_TIMEOUT, m.h.msgh_size, 0, 0, 0));
+
+	/* Errors, in OSF's order. */
+	info[0] = MACHIO_PORT_QLIMIT_MAX + 1;
+	EXPECT_EQ(K(INVALID_VALUE), attributes(self->fd, 0x123401, MACHIO_PORT_LIMITS_INFO,
+					       MACHIO_PORT_ATTR_SET, 1, info));
+	EXPECT_EQ(K(FAILURE), attributes(self->fd, 0x123401, MACHIO_PORT_RECEIVE_STATUS, 0, 9, info));
+	EXPECT_EQ(K(INVALID_ARGUMENT), attributes(self->fd, self->port, 9, 0, 10, info));
+	EXPECT_EQ(K(INVALID_ARGUMENT), attributes(self->fd, self->port, MACHIO_PORT_RECEIVE_STATUS,
+						  MACHIO_PORT_ATTR_SET, 10, info));
+	EXPECT_EQ(K(INVALID_NAME), attributes(self->fd, 0x123401, MACHIO_PORT_LIMITS_INFO, 0, 1,
+					      info));
+	EXPECT_EQ(K(INVALID_RIGHT), attributes(self->fd, so, MACHIO_PORT_LIMITS_INFO, 0, 1, info));
+	EXPECT_EQ(K(SUCCESS), attributes(self->fd, self->port, MACHIO_PORT_DNREQUESTS_SIZE, 0, 1,
+					 info));
+	EXPECT_EQ(0, info[0]);
 }
 
 /* Messages still queued when their port dies release the rights they carry. */

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // Port rights: mach_port_allocate and its kin, mach_port_deallocate,
-// _destroy, _mod_refs, _get_refs, _type, _insert_right, _names
-// (module/right.c).
+// _destroy, _mod_refs, _get_refs, _type, _insert_right, _names,
+// _get_attributes, _set_attributes (module/right.c).
 #include "internal.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
@@ -198,4 +199,37 @@ extern "C" kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_
             return kr;
         room = arg.count; // the space grew meanwhile: try again with room for it
     }
+}
+
+static_assert(sizeof(mach_port_status_t) == MACH_PORT_RECEIVE_STATUS_COUNT * sizeof(int));
+
+extern "C" kern_return_t mach_port_get_attributes(ipc_space_t task, mach_port_name_t name,
+                                                  mach_port_flavor_t flavor, mach_port_info_t info,
+                                                  mach_msg_type_number_t* count) {
+    if (!info || !count)
+        return KERN_INVALID_ADDRESS;
+    struct machio_port_attributes arg = {};
+    arg.name = name;
+    arg.flavor = flavor;
+    arg.count = std::min<mach_msg_type_number_t>(*count, 10);
+    kern_return_t kr = port_call(task, MACHIO_IOC_PORT_ATTRIBUTES, arg);
+    if (kr == KERN_SUCCESS) {
+        std::memcpy(info, arg.info, arg.count * sizeof(int));
+        *count = arg.count;
+    }
+    return kr;
+}
+
+extern "C" kern_return_t mach_port_set_attributes(ipc_space_t task, mach_port_name_t name,
+                                                  mach_port_flavor_t flavor, mach_port_info_t info,
+                                                  mach_msg_type_number_t count) {
+    if (!info)
+        return KERN_INVALID_ADDRESS;
+    struct machio_port_attributes arg = {};
+    arg.name = name;
+    arg.flavor = flavor;
+    arg.flags = MACHIO_PORT_ATTR_SET;
+    arg.count = std::min<mach_msg_type_number_t>(count, 10);
+    std::memcpy(arg.info, info, arg.count * sizeof(int));
+    return port_call(task, MACHIO_IOC_PORT_ATTRIBUTES, arg);
 }

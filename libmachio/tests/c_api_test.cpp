@@ -1671,3 +1671,36 @@ TEST_F(CApi, MachMsgRoundTripWithASendOnceReply) {
     EXPECT_EQ(mach_port_destroy(task, service), KERN_SUCCESS);
     EXPECT_EQ(mach_port_destroy(task, reply), KERN_SUCCESS);
 }
+
+TEST_F(CApi, PortAttributesQueueLimitAndStatus) {
+    mach_port_t task = mach_task_self();
+    mach_port_name_t port = MACH_PORT_NULL;
+    mach_port_qos_t qos = {};
+    qos.rt = 1;
+    ASSERT_EQ(mach_port_allocate_qos(task, MACH_PORT_RIGHT_RECEIVE, &qos, &port), KERN_SUCCESS);
+    mach_port_limits_t limits = {};
+    mach_msg_type_number_t count = MACH_PORT_LIMITS_INFO_COUNT;
+    ASSERT_EQ(mach_port_get_attributes(task, port, MACH_PORT_LIMITS_INFO,
+                                       reinterpret_cast<mach_port_info_t>(&limits), &count),
+              KERN_SUCCESS);
+    EXPECT_EQ(limits.mpl_qlimit, unsigned(MACH_PORT_QLIMIT_DEFAULT));
+    limits.mpl_qlimit = MACH_PORT_QLIMIT_MAX;
+    EXPECT_EQ(mach_port_set_attributes(task, port, MACH_PORT_LIMITS_INFO,
+                                       reinterpret_cast<mach_port_info_t>(&limits),
+                                       MACH_PORT_LIMITS_INFO_COUNT),
+              KERN_SUCCESS);
+    mach_port_status_t status = {};
+    count = MACH_PORT_RECEIVE_STATUS_COUNT;
+    ASSERT_EQ(mach_port_get_attributes(task, port, MACH_PORT_RECEIVE_STATUS,
+                                       reinterpret_cast<mach_port_info_t>(&status), &count),
+              KERN_SUCCESS);
+    EXPECT_EQ(count, unsigned(MACH_PORT_RECEIVE_STATUS_COUNT));
+    EXPECT_EQ(status.mps_qlimit, unsigned(MACH_PORT_QLIMIT_MAX));
+    EXPECT_EQ(status.mps_flags, unsigned(MACH_PORT_FLAGS_RT));
+    EXPECT_EQ(status.mps_pset, MACH_PORT_NULL);
+    count = 1;
+    EXPECT_EQ(mach_port_get_attributes(task, port, MACH_PORT_RECEIVE_STATUS,
+                                       reinterpret_cast<mach_port_info_t>(&status), &count),
+              KERN_FAILURE);
+    EXPECT_EQ(mach_port_destroy(task, port), KERN_SUCCESS);
+}

@@ -437,6 +437,48 @@ MACHIO_API kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_
                                          mach_port_type_array_t* types,
                                          mach_msg_type_number_t* typesCnt);
 
+/* Port attributes: a receive right's queue limit and status. */
+typedef int mach_port_flavor_t;
+typedef int* mach_port_info_t;
+typedef unsigned int mach_port_msgcount_t;
+typedef struct mach_port_limits {
+    mach_port_msgcount_t mpl_qlimit;
+} mach_port_limits_t;
+/* OSF's, word for word: mps_pset is the name of the set the port is in. */
+typedef struct mach_port_status {
+    mach_port_t mps_pset;
+    unsigned int mps_seqno;
+    unsigned int mps_mscount;
+    mach_port_msgcount_t mps_qlimit;
+    mach_port_msgcount_t mps_msgcount;
+    unsigned int mps_sorights;
+    int mps_srights;
+    int mps_pdrequest;
+    int mps_nsrequest;
+    unsigned int mps_flags; /* MACH_PORT_FLAGS_RT */
+} mach_port_status_t;
+#define MACH_PORT_LIMITS_INFO 1
+#define MACH_PORT_RECEIVE_STATUS 2
+#define MACH_PORT_DNREQUESTS_SIZE 3
+#define MACH_PORT_LIMITS_INFO_COUNT 1
+#define MACH_PORT_RECEIVE_STATUS_COUNT 10
+#define MACH_PORT_DNREQUESTS_SIZE_COUNT 1
+#define MACH_PORT_FLAGS_RT 0x1
+
+/* One of the flavors above for the receive right `name`, into `info`
+ * (room for *count ints; *count comes back as the flavor's).
+ * KERN_INVALID_ARGUMENT (no such flavor), KERN_FAILURE (*count too
+ * small), KERN_INVALID_NAME, KERN_INVALID_RIGHT (not a receive right). */
+MACHIO_API kern_return_t mach_port_get_attributes(ipc_space_t task, mach_port_name_t name,
+                                                  mach_port_flavor_t flavor, mach_port_info_t info,
+                                                  mach_msg_type_number_t* count);
+/* MACH_PORT_LIMITS_INFO: a queue limit of 0 to MACH_PORT_QLIMIT_MAX
+ * (KERN_INVALID_VALUE beyond); MACH_PORT_DNREQUESTS_SIZE: accepted.
+ * KERN_INVALID_ARGUMENT for the receive status (not settable). */
+MACHIO_API kern_return_t mach_port_set_attributes(ipc_space_t task, mach_port_name_t name,
+                                                  mach_port_flavor_t flavor, mach_port_info_t info,
+                                                  mach_msg_type_number_t count);
+
 /* ---- Messages (mach/message.h, OSF MK) ---- */
 
 typedef unsigned int mach_msg_bits_t;

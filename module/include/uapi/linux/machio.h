@@ -55,6 +55,7 @@
 #define MACHIO_KERN_TERMINATED		37
 /* And those of the port calls. */
 #define MACHIO_KERN_NO_SPACE		3
+#define MACHIO_KERN_FAILURE		5
 #define MACHIO_KERN_NAME_EXISTS		13
 #define MACHIO_KERN_INVALID_NAME	15
 #define MACHIO_KERN_INVALID_TASK	16
@@ -745,6 +746,28 @@ struct machio_port_right {
 #define MACHIO_PORT_OP_GET_REFS		3
 #define MACHIO_PORT_OP_TYPE		4
 
+/*
+ * MACHIO_IOC_PORT_ATTRIBUTES: mach_port_get_attributes (@flags 0) or
+ * mach_port_set_attributes (MACHIO_PORT_ATTR_SET) of the receive right
+ * @name: @info holds @count words of @flavor's structure.
+ */
+struct machio_port_attributes {
+	__u32 name;		/* in */
+	__s32 flavor;		/* in: MACHIO_PORT_LIMITS_INFO, _RECEIVE_STATUS, _DNREQUESTS_SIZE */
+	__u32 count;		/* in: words in @info; out (get): words filled */
+	__s32 kr;		/* out */
+	__u32 info[10];		/* out (get), in (set) */
+	__u32 flags;		/* in: MACHIO_PORT_ATTR_SET */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
+#define MACHIO_PORT_ATTR_SET		(1U << 0)
+#define MACHIO_PORT_LIMITS_INFO		1	/* mach_port_limits_t: mpl_qlimit */
+#define MACHIO_PORT_RECEIVE_STATUS	2	/* mach_port_status_t: 10 words */
+#define MACHIO_PORT_DNREQUESTS_SIZE	3	/* one int */
+#define MACHIO_PORT_STATUS_FLAGS_RT	(1U << 0)	/* mps_flags: a realtime port */
+
 /* mach_msg_type_name_t dispositions (mach/message.h). */
 #define MACHIO_MSG_TYPE_MOVE_RECEIVE	16
 #define MACHIO_MSG_TYPE_MOVE_SEND	17
@@ -870,5 +893,6 @@ struct machio_msg {
 #define MACHIO_IOC_PORT_INSERT_RIGHT	_IOWR(MACHIO_IOC_MAGIC, 0x32, struct machio_port_insert_right)
 #define MACHIO_IOC_PORT_NAMES		_IOWR(MACHIO_IOC_MAGIC, 0x33, struct machio_port_names)
 #define MACHIO_IOC_MSG			_IOWR(MACHIO_IOC_MAGIC, 0x34, struct machio_msg)
+#define MACHIO_IOC_PORT_ATTRIBUTES	_IOWR(MACHIO_IOC_MAGIC, 0x35, struct machio_port_attributes)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
