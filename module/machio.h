@@ -729,6 +729,8 @@ s32 machio_right_mod_refs(struct machio_space *space, u32 name, u32 right, s32 d
 s32 machio_right_get_refs(struct machio_space *space, u32 name, u32 right, u32 *refs);
 s32 machio_right_type(struct machio_space *space, u32 name, u32 *type);
 s32 machio_right_insert(struct machio_space *space, const struct machio_port_insert_right *a);
+s32 machio_right_source(struct machio_space *space, u32 poly, u32 msgt_name,
+			struct machio_entry **src);
 int machio_right_names(struct machio_space *space, struct machio_port_names *a);
 s32 machio_right_attributes(struct machio_space *space, struct machio_port_attributes *a);
 void machio_right_release(struct machio_port *port, u8 kind, u8 rights);

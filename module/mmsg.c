@@ -47,29 +47,12 @@ static bool machio_msgt_is_send(u32 msgt)
 	return msgt >= MACHIO_MSG_TYPE_MOVE_SEND && msgt <= MACHIO_MSG_TYPE_MAKE_SEND_ONCE;
 }
 
-/*
- * The right @msgt takes from @name's entry, checked; NULL if the entry
- * cannot give it.  Under the space's lock.
- */
+/* The entry that gives the right @msgt takes from @name, or NULL.  Under the space's lock. */
 static struct machio_entry *machio_msg_source(struct machio_space *space, u32 name, u32 msgt)
 {
-	struct machio_entry *e = machio_entry_find(space, name);
-	u8 need;
+	struct machio_entry *e;
 
-	if (!e || e->kind != MACHIO_KIND_MPORT)
-		return NULL;
-	if (msgt == MACHIO_MSG_TYPE_MAKE_SEND || msgt == MACHIO_MSG_TYPE_MAKE_SEND_ONCE)
-		need = MACHIO_RIGHT_RECEIVE;
-	else if (msgt == MACHIO_MSG_TYPE_MOVE_SEND_ONCE)
-		need = MACHIO_RIGHT_SEND_ONCE;
-	else
-		need = MACHIO_RIGHT_SEND;
-	if (!(e->rights & need))
-		return NULL;
-	/* A send or send-once right to a dead port gives nothing. */
-	if (!(e->rights & MACHIO_RIGHT_RECEIVE) && !machio_mport_active(machio_to_mport(e->port)))
-		return NULL;
-	return e;
+	return machio_right_source(space, name, msgt, &e) ? NULL : e;
 }
 
 /*

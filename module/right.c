@@ -409,11 +409,12 @@ s32 machio_right_type(struct machio_space *space, u32 name, u32 *type)
 
 /*
  * What @msgt_name needs of @poly's entry: KERN_INVALID_NAME without one,
- * KERN_INVALID_CAPABILITY for a dead name, KERN_INVALID_RIGHT for one
- * without the right.  Under the lock.
+ * KERN_INVALID_CAPABILITY for a dead name (a send right whose port died
+ * is one by now), KERN_INVALID_RIGHT for one without the right.  Under
+ * the lock; insert_right and mach_msg's copyin share it.
  */
-static s32 machio_right_source(struct machio_space *space, u32 poly, u32 msgt_name,
-			       struct machio_entry **src)
+s32 machio_right_source(struct machio_space *space, u32 poly, u32 msgt_name,
+			struct machio_entry **src)
 {
 	struct machio_entry *e = machio_right_find(space, poly);
 	u8 need;
