@@ -72,10 +72,14 @@ struct machio_entry {
 		struct {
 			u16 urefs;	/* a send right's or dead name's user references */
 			u8 rights;	/* MPORT: MACHIO_RIGHT_* */
+			u8 taken;	/* kmsg.c's copyin: MACHIO_RIGHT_* a message takes */
 		};
 	};
+	u32 rnext;			/* the port-to-name hash chain: the next index, or 0 */
+	u16 taken_urefs;		/* kmsg.c's copyin: send references a message takes */
 	u8 kind;
 	u8 gen;
+	bool hashed;			/* on the port-to-name hash */
 };
 
 /*
@@ -97,18 +101,39 @@ struct machio_mport {
 	struct list_head msgs;		/* queued struct machio_kmsg, FIFO */
 	u32 msgcount;
 	wait_queue_head_t wait;		/* receivers, and senders waiting for room */
+	u32 rcv_gen;			/* counts moves of its receive right */
+	/* Its receive right in a message: the port that message is queued on (kmsg.c). */
+	struct machio_mport *transit;
+	struct list_head doomed;	/* machio_mport_destroy's work list */
 };
 
-/* A message in flight (mmsg.c): what mach_msg sent, with the rights it carries. */
+/*
+ * A right a message carries (kmsg.c): [0] the destination's, [1] the
+ * reply's, then one per port descriptor.
+ */
+struct machio_kright {
+	struct machio_mport *mp;	/* counted; NULL: none (a null or dead name) */
+	u32 name;			/* sent: the sender's name; received: MACHIO_PORT_NULL/_DEAD */
+	u32 off;			/* its descriptor's offset in the message (a body right) */
+	u8 msgt;			/* the disposition it was sent with */
+	u8 right;			/* what it is: MACHIO_RIGHT_* */
+};
+
+/* A message in flight (kmsg.c): what mach_msg sent, with the rights it carries. */
 struct machio_kmsg {
 	struct list_head node;		/* on its destination's @msgs */
-	struct machio_mport *dest;	/* counted */
-	struct machio_mport *reply;	/* the reply right it carries, counted, or NULL */
-	u8 reply_right;			/* MACHIO_RIGHT_SEND or _SEND_ONCE */
-	u8 dest_right;			/* what the destination right was */
 	u32 size;			/* header and body */
+	u32 nr_rights;
+	struct machio_kright *rights;	/* after the message */
+	bool receives;			/* it carries a receive right */
+	s32 body_kr;			/* copyin: the body's form error, reported after the header's */
 	struct machio_msg_header hdr;	/* then the body */
 };
+
+static inline struct machio_mport *machio_kmsg_dest(struct machio_kmsg *kmsg)
+{
+	return kmsg->rights[0].mp;
+}
 
 /* A Mach port set (mpset.c). */
 struct machio_mpset {
@@ -264,6 +289,8 @@ struct machio_space {
 	atomic_t nr_pooled;		/* requests its queues keep for reuse */
 	spinlock_t lock;		/* protects the name table */
 	struct machio_entry *table;	/* [0] unused: no name has index 0 */
+	u32 *rhash;			/* port to name: the entries holding receive or send rights */
+	u32 rhash_bits;
 	u32 nr_slots;
 	u32 nr_used;
 	u32 free_head;			/* 0: free list empty */
@@ -302,6 +329,9 @@ void machio_entry_free(struct machio_space *space, struct machio_entry *e);
 int machio_entry_alloc(struct machio_space *space, u32 want, struct machio_entry **e,
 		       u32 *name);
 u32 machio_entry_name(struct machio_space *space, struct machio_entry *e);
+void machio_entry_hash(struct machio_space *space, struct machio_entry *e);
+void machio_entry_unhash(struct machio_space *space, struct machio_entry *e);
+struct machio_entry *machio_entry_of(struct machio_space *space, struct machio_port *port);
 
 void machio_port_init(struct machio_port *port, enum machio_kind kind,
 		      void (*free)(struct machio_port *port));
@@ -706,6 +736,8 @@ bool machio_pf_signals_allocated(struct machio_pf_task *t, u32 mask);
 /* mport.c, mpset.c */
 struct machio_mport *machio_mport_create(bool rt);
 void machio_mport_destroy(struct machio_mport *mp);
+void machio_mport_destroy_list(struct list_head *doomed);
+void machio_mport_receive_moved(struct machio_mport *mp);
 bool machio_mport_active(struct machio_mport *mp);
 void machio_mport_add_send(struct machio_mport *mp, bool fresh, bool make);
 void machio_mport_drop_send(struct machio_mport *mp);
@@ -716,8 +748,16 @@ void machio_mport_status(struct machio_mport *mp, u32 *info);
 struct machio_mpset *machio_mpset_create(void);
 void machio_mpset_destroy(struct machio_mpset *set);
 
-/* mmsg.c */
+/* mmsg.c, kmsg.c */
 int machio_msg(struct machio_space *space, struct machio_msg *a);
+struct machio_kmsg *machio_kmsg_copyin(const void __user *umsg, u32 size, s32 *kr);
+s32 machio_kmsg_check_rights(struct machio_space *space, struct machio_kmsg *kmsg,
+			     struct machio_mport **dest);
+void machio_kmsg_take_rights(struct machio_space *space, struct machio_kmsg *kmsg);
+bool machio_kmsg_mark_transit(struct machio_kmsg *kmsg);
+void machio_kmsg_clear_transit(struct machio_kmsg *kmsg);
+s32 machio_kmsg_copyout(struct machio_space *space, struct machio_kmsg *kmsg, u32 local);
+void machio_kmsg_release(struct machio_kmsg *kmsg, struct list_head *doomed);
 void machio_kmsg_destroy(struct machio_kmsg *kmsg);
 
 /* right.c */

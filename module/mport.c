@@ -41,26 +41,58 @@ struct machio_mport *machio_mport_create(bool rt)
 }
 
 /*
+ * Destroy every port on @doomed, each entry holding a reference, which
+ * goes: its queued messages are destroyed, and the ports whose receive
+ * rights those carried join the list, so that a chain of them takes no
+ * deeper a stack than one.  Process context.
+ */
+void machio_mport_destroy_list(struct list_head *doomed)
+{
+	struct machio_kmsg *kmsg, *tmp;
+	struct machio_mport *mp;
+	unsigned long flags;
+
+	while ((mp = list_first_entry_or_null(doomed, struct machio_mport, doomed))) {
+		LIST_HEAD(gone);
+
+		list_del(&mp->doomed);
+		spin_lock_irqsave(&mp->lock, flags);
+		mp->active = false;
+		list_splice_init(&mp->msgs, &gone);
+		/* What a sender reserved stays counted until it sees the port died. */
+		list_for_each_entry(kmsg, &gone, node)
+			mp->msgcount--;
+		spin_unlock_irqrestore(&mp->lock, flags);
+		wake_up_all(&mp->wait);
+		list_for_each_entry_safe(kmsg, tmp, &gone, node)
+			machio_kmsg_release(kmsg, doomed);
+		machio_port_put(&mp->port);
+	}
+}
+
+/*
  * Its receive right is gone: the messages queued on it are destroyed
  * (the rights they carry released), and its waiters woken.  Process
  * context.
  */
 void machio_mport_destroy(struct machio_mport *mp)
 {
-	struct machio_kmsg *kmsg, *tmp;
+	LIST_HEAD(doomed);
+
+	machio_port_get(&mp->port);
+	list_add(&mp->doomed, &doomed);
+	machio_mport_destroy_list(&doomed);
+}
+
+/* Its receive right left the space it was in: receivers there stop waiting on it. */
+void machio_mport_receive_moved(struct machio_mport *mp)
+{
 	unsigned long flags;
-	LIST_HEAD(gone);
 
 	spin_lock_irqsave(&mp->lock, flags);
-	mp->active = false;
-	list_splice_init(&mp->msgs, &gone);
-	/* What a sender reserved stays counted until it sees the port died. */
-	list_for_each_entry(kmsg, &gone, node)
-		mp->msgcount--;
+	mp->rcv_gen++;
 	spin_unlock_irqrestore(&mp->lock, flags);
 	wake_up_all(&mp->wait);
-	list_for_each_entry_safe(kmsg, tmp, &gone, node)
-		machio_kmsg_destroy(kmsg);
 }
 
 bool machio_mport_active(struct machio_mport *mp)

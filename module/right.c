@@ -24,7 +24,7 @@
 #define MACHIO_SEND_UREFS_MAX	(MACHIO_PORT_UREFS_MAX - 1)
 
 /* The right an entry holds turns into a dead name if its port died.  Under the lock. */
-static void machio_right_check(struct machio_entry *e)
+static void machio_right_check(struct machio_space *space, struct machio_entry *e)
 {
 	struct machio_mport *mp;
 
@@ -39,6 +39,7 @@ static void machio_right_check(struct machio_entry *e)
 		machio_mport_drop_send_once(mp);
 		e->urefs = 1;
 	}
+	machio_entry_unhash(space, e);
 	e->kind = MACHIO_KIND_DEAD;
 	e->rights = 0;
 	e->port = NULL;
@@ -51,7 +52,7 @@ static struct machio_entry *machio_right_find(struct machio_space *space, u32 na
 	struct machio_entry *e = machio_entry_find(space, name);
 
 	if (e)
-		machio_right_check(e);
+		machio_right_check(space, e);
 	return e;
 }
 
@@ -175,6 +176,8 @@ s32 machio_right_allocate(struct machio_space *space, struct machio_port_allocat
 	e->port = port;
 	e->rights = rights;
 	e->urefs = kind == MACHIO_KIND_DEAD ? 1 : 0;
+	if (rights)
+		machio_entry_hash(space, e);
 	spin_unlock(&space->lock);
 	a->name = name;
 	return MACHIO_KERN_SUCCESS;
@@ -191,7 +194,7 @@ int machio_right_dealloc_locked(struct machio_space *space, struct machio_entry 
 				struct machio_port **put)
 {
 	*put = NULL;
-	machio_right_check(e);
+	machio_right_check(space, e);
 	switch (e->kind) {
 	case MACHIO_KIND_DEAD:
 		if (!--e->urefs)
@@ -298,6 +301,7 @@ static s32 machio_right_delta(struct machio_space *space, struct machio_entry *e
 		}
 		/* The receive right goes, and with its port the send right: a dead name. */
 		*put_rights = e->rights;
+		machio_entry_unhash(space, e);
 		e->kind = MACHIO_KIND_DEAD;
 		e->rights = 0;
 		e->port = NULL;
@@ -520,10 +524,11 @@ s32 machio_right_insert(struct machio_space *space, const struct machio_port_ins
 		dst->rights = MACHIO_RIGHT_SEND_ONCE;
 		dst->urefs = 1;
 	} else {
-		/* Moved: the reference goes with the right. */
+		/* Moved: the reference goes with the right, and the port's name with it. */
 		dst->rights = src->rights;
 		dst->urefs = src->urefs;
 		machio_entry_free(space, src);
+		machio_entry_hash(space, dst);
 	}
 out:
 	spin_unlock(&space->lock);
@@ -559,7 +564,7 @@ int machio_right_names(struct machio_space *space, struct machio_port_names *a)
 
 			if (e->kind == MACHIO_KIND_FREE)
 				continue;
-			machio_right_check(e);
+			machio_right_check(space, e);
 			buf[2 * n] = machio_entry_name(space, e);
 			buf[2 * n + 1] = machio_entry_type(e);
 			n++;

@@ -12,6 +12,8 @@
  * name is deallocated concurrently.
  */
 #include <linux/cred.h>
+#include <linux/hash.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -19,6 +21,7 @@
 #include "machio.h"
 
 #define MACHIO_INITIAL_SLOTS	16
+#define MACHIO_INITIAL_RHASH_BITS 4
 
 static inline u32 machio_name_make(u32 index, u8 gen)
 {
@@ -59,6 +62,10 @@ struct machio_space *machio_space_create(void)
 				MACHIO_GFP);
 	if (!space->table)
 		goto err_free;
+	space->rhash = kvcalloc(1U << MACHIO_INITIAL_RHASH_BITS, sizeof(*space->rhash), MACHIO_GFP);
+	if (!space->rhash)
+		goto err_table;
+	space->rhash_bits = MACHIO_INITIAL_RHASH_BITS;
 	space->nr_slots = MACHIO_INITIAL_SLOTS;
 	space->next_fresh = 1;
 
@@ -77,6 +84,7 @@ struct machio_space *machio_space_create(void)
 	return space;
 
 err_table:
+	kvfree(space->rhash);
 	kvfree(space->table);
 err_free:
 	kfree(space);
@@ -95,6 +103,7 @@ static void machio_space_release(struct kref *ref)
 
 	WARN_ON_ONCE(atomic_read(&space->nr_reqs) ||
 		     atomic_read(&space->nr_pinned));
+	kvfree(space->rhash);
 	kvfree(space->table);
 	kfree(space);
 	module_put(THIS_MODULE);
@@ -105,36 +114,95 @@ void machio_space_put(struct machio_space *space)
 	kref_put(&space->ref, machio_space_release);
 }
 
+static u32 *machio_rhash_bucket(struct machio_space *space, struct machio_port *port)
+{
+	return &space->rhash[hash_ptr(port, space->rhash_bits)];
+}
+
 /*
- * Make room for one more slot.  The bigger table is allocated without the
- * lock held; the copy and switch happen under it.
+ * Put @e, an MPORT entry holding a receive or send right, on the
+ * port-to-name hash (OSF's ipc_hash): the one name its port has here.
+ * Under the lock.
+ */
+void machio_entry_hash(struct machio_space *space, struct machio_entry *e)
+{
+	u32 *bucket = machio_rhash_bucket(space, e->port);
+
+	e->rnext = *bucket;
+	*bucket = e - space->table;
+	e->hashed = true;
+}
+
+/* Take @e off the hash, if it is on it.  Under the lock. */
+void machio_entry_unhash(struct machio_space *space, struct machio_entry *e)
+{
+	u32 *link, index = e - space->table;
+
+	if (!e->hashed)
+		return;
+	for (link = machio_rhash_bucket(space, e->port); *link != index;
+	     link = &space->table[*link].rnext)
+		;
+	*link = e->rnext;
+	e->hashed = false;
+}
+
+/* The entry naming @port's receive or send right here, or NULL.  Under the lock. */
+struct machio_entry *machio_entry_of(struct machio_space *space, struct machio_port *port)
+{
+	u32 index;
+
+	for (index = *machio_rhash_bucket(space, port); index; index = space->table[index].rnext) {
+		if (space->table[index].port == port)
+			return &space->table[index];
+	}
+	return NULL;
+}
+
+/*
+ * Make room for one more slot.  The bigger table and hash are allocated
+ * without the lock held; the copy, the rehash and the switch happen under it.
  */
 static int machio_space_grow(struct machio_space *space, u32 need)
 {
 	struct machio_entry *bigger, *old;
-	u32 want;
+	u32 *rhash, *old_rhash, want, bits, i;
 
 	spin_lock(&space->lock);
 	want = min(max(space->nr_slots * 2, need), machio_max_names + 1);
 	spin_unlock(&space->lock);
 
+	bits = max_t(u32, ilog2(roundup_pow_of_two(want)), MACHIO_INITIAL_RHASH_BITS);
 	bigger = kvcalloc(want, sizeof(*bigger), MACHIO_GFP);
-	if (!bigger)
+	rhash = kvcalloc(1U << bits, sizeof(*rhash), MACHIO_GFP);
+	if (!bigger || !rhash) {
+		kvfree(bigger);
+		kvfree(rhash);
 		return -ENOMEM;
+	}
 
 	spin_lock(&space->lock);
 	if (want <= space->nr_slots) {
 		/* Someone else grew it meanwhile. */
 		spin_unlock(&space->lock);
 		kvfree(bigger);
+		kvfree(rhash);
 		return 0;
 	}
 	memcpy(bigger, space->table, space->nr_slots * sizeof(*bigger));
 	old = space->table;
+	old_rhash = space->rhash;
 	space->table = bigger;
+	space->rhash = rhash;
+	space->rhash_bits = bits;
+	for (i = 1; i < space->nr_slots; i++) {
+		if (bigger[i].hashed)
+			machio_entry_hash(space, &bigger[i]);
+	}
 	space->nr_slots = want;
 	spin_unlock(&space->lock);
 	kvfree(old);
+	kvfree(old_rhash);
 	return 0;
 }
 
@@ -290,6 +358,7 @@ out:
 /* Called with the lock held. */
 void machio_entry_free(struct machio_space *space, struct machio_entry *e)
 {
+	machio_entry_unhash(space, e);
 	e->kind = MACHIO_KIND_FREE;
 	e->port = NULL;
 	if (!++e->gen)

@@ -348,8 +348,8 @@ TEST_F(msg, errors)
 	EXPECT_EQ(MACHIO_SEND_MSG_TOO_SMALL, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR + 2, 0, 0, 0));
 	EXPECT_EQ(MACHIO_SEND_INVALID_DATA, mach_msg(self->fd, (void *)8, MACHIO_SEND_MSG, HDR, 0, 0,
 						     0));
-	m.h.msgh_bits |= MACHIO_MSGH_BITS_COMPLEX;
-	EXPECT_EQ(MACHIO_SEND_INVALID_TYPE, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	m.h.msgh_bits |= MACHIO_MSGH_BITS_COMPLEX;	/* no room for the descriptor count */
+	EXPECT_EQ(MACHIO_SEND_MSG_TOO_SMALL, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
 	m.h.msgh_bits = MSGT(MOVE_RECEIVE);
 	EXPECT_EQ(MACHIO_SEND_INVALID_HEADER, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
 	m.h.msgh_bits = MSGT(MAKE_SEND) | 0x10000;

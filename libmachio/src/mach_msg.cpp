@@ -5,9 +5,28 @@
 #include "internal.hpp"
 
 #include <cerrno>
+#include <cstddef>
 #include <sys/ioctl.h>
 
 static_assert(sizeof(mach_msg_header_t) == sizeof(struct machio_msg_header));
+static_assert(sizeof(mach_msg_body_t) == sizeof(struct machio_msg_body));
+static_assert(sizeof(mach_msg_port_descriptor_t) == sizeof(struct machio_msg_port_descriptor));
+static_assert(offsetof(mach_msg_port_descriptor_t, disposition) ==
+              offsetof(struct machio_msg_port_descriptor, disposition));
+static_assert(offsetof(mach_msg_port_descriptor_t, type) ==
+              offsetof(struct machio_msg_port_descriptor, type));
+static_assert(sizeof(mach_msg_ool_descriptor_t) == sizeof(struct machio_msg_ool_descriptor));
+static_assert(offsetof(mach_msg_ool_descriptor_t, type) ==
+              offsetof(struct machio_msg_ool_descriptor, type));
+static_assert(offsetof(mach_msg_ool_descriptor_t, size) ==
+              offsetof(struct machio_msg_ool_descriptor, size));
+static_assert(offsetof(mach_msg_type_descriptor_t, type) == 11);
+static_assert(MACH_MSG_PORT_DESCRIPTOR == MACHIO_MSG_PORT_DESCRIPTOR);
+static_assert(MACH_MSG_OOL_DESCRIPTOR == MACHIO_MSG_OOL_DESCRIPTOR);
+static_assert(MACH_RCV_PORT_CHANGED == MACHIO_RCV_PORT_CHANGED);
+static_assert(MACH_RCV_HEADER_ERROR == MACHIO_RCV_HEADER_ERROR);
+static_assert(MACH_RCV_BODY_ERROR == MACHIO_RCV_BODY_ERROR);
+static_assert(MACH_MSG_IPC_SPACE == MACHIO_MSG_IPC_SPACE);
 
 extern "C" mach_msg_return_t mach_msg(mach_msg_header_t* msg, mach_msg_option_t option,
                                       mach_msg_size_t send_size, mach_msg_size_t rcv_size,

@@ -142,6 +142,26 @@ TEST(Layout, FieldMacrosNameTheControlInfo) {
     EXPECT_EQ(r.qd_count, 7);
 }
 
+// OSF's descriptors (mach/message.h), bit-fields as bytes: 12 bytes for a
+// port, the type in the twelfth byte of every kind.
+TEST(Layout, MessageDescriptors) {
+    EXPECT_EQ(sizeof(mach_msg_body_t), 4U);
+    EXPECT_EQ(sizeof(mach_msg_port_descriptor_t), 12U);
+    EXPECT_EQ(sizeof(mach_msg_type_descriptor_t), 12U);
+    EXPECT_EQ(sizeof(mach_msg_ool_descriptor_t), 16U);
+    EXPECT_EQ(offsetof(mach_msg_port_descriptor_t, disposition), 10U);
+    EXPECT_EQ(offsetof(mach_msg_port_descriptor_t, type), 11U);
+    EXPECT_EQ(offsetof(mach_msg_ool_descriptor_t, type), 11U);
+    EXPECT_EQ(offsetof(mach_msg_ool_descriptor_t, size), 12U);
+    // The same bits as OSF's `pad2:16, disposition:8, type:8` word.
+    mach_msg_port_descriptor_t d = {};
+    d.disposition = MACH_MSG_TYPE_MAKE_SEND;
+    d.type = MACH_MSG_OOL_PORTS_DESCRIPTOR;
+    unsigned int word;
+    std::memcpy(&word, reinterpret_cast<const char*>(&d) + 8, 4);
+    EXPECT_EQ(word, (unsigned(MACH_MSG_OOL_PORTS_DESCRIPTOR) << 24) | (MACH_MSG_TYPE_MAKE_SEND << 16));
+}
+
 TEST(Constants, OriginalValues) {
     EXPECT_EQ(MACH_PORT_NULL, 0U);
     EXPECT_EQ(MACH_PORT_DEAD, ~0U);

@@ -505,9 +505,54 @@ typedef struct {
 #define MACH_MSGH_BITS(remote, local) ((remote) | ((local) << 8))
 #define MACH_MSGH_BITS_REMOTE(bits) ((bits)&MACH_MSGH_BITS_REMOTE_MASK)
 #define MACH_MSGH_BITS_LOCAL(bits) (((bits)&MACH_MSGH_BITS_LOCAL_MASK) >> 8)
-/* The types a received header's rights have. */
+/* The types a received message's rights have. */
+#define MACH_MSG_TYPE_PORT_RECEIVE MACH_MSG_TYPE_MOVE_RECEIVE
 #define MACH_MSG_TYPE_PORT_SEND MACH_MSG_TYPE_MOVE_SEND
 #define MACH_MSG_TYPE_PORT_SEND_ONCE MACH_MSG_TYPE_MOVE_SEND_ONCE
+
+/* A complex message (MACH_MSGH_BITS_COMPLEX): after the header, the number
+ * of descriptors, the descriptors, then the rest of the body. */
+typedef struct {
+    mach_msg_size_t msgh_descriptor_count;
+} mach_msg_body_t;
+
+typedef unsigned int mach_msg_descriptor_type_t;
+#define MACH_MSG_PORT_DESCRIPTOR 0
+#define MACH_MSG_OOL_DESCRIPTOR 1
+#define MACH_MSG_OOL_PORTS_DESCRIPTOR 2
+#define MACH_MSG_OOL_VOLATILE_DESCRIPTOR 3
+
+/* OSF's bit-fields as bytes, so the layout is the same with every compiler
+ * (little-endian): a descriptor's type is always its twelfth byte. */
+typedef struct {
+    unsigned int pad1;
+    mach_msg_size_t pad2;
+    unsigned char pad3[3];
+    unsigned char type;
+} mach_msg_type_descriptor_t;
+
+/* A right the message carries: sent, `name` in the sender's space and the
+ * MACH_MSG_TYPE_* disposition; received, the receiver's name for it
+ * (MACH_PORT_DEAD if its port died on the way) and MACH_MSG_TYPE_PORT_*. */
+typedef struct {
+    mach_port_t name;
+    mach_msg_size_t pad1;
+    unsigned short pad2;
+    unsigned char disposition;
+    unsigned char type; /* MACH_MSG_PORT_DESCRIPTOR */
+} mach_msg_port_descriptor_t;
+
+/* Memory out of line, as xnu lays it out for LP64 (the type in the twelfth
+ * byte).  Only the kernel sends these (device replies); a message of yours
+ * with one is MACH_SEND_INVALID_TYPE. */
+typedef struct {
+    void* address;
+    unsigned char deallocate;
+    unsigned char copy;
+    unsigned char pad1;
+    unsigned char type; /* MACH_MSG_OOL_DESCRIPTOR */
+    mach_msg_size_t size;
+} mach_msg_ool_descriptor_t;
 
 #define MACH_MSG_OPTION_NONE 0x00000000
 #define MACH_SEND_MSG 0x00000001
@@ -535,18 +580,25 @@ typedef struct {
 #define MACH_RCV_TIMED_OUT 0x10004003
 #define MACH_RCV_TOO_LARGE 0x10004004
 #define MACH_RCV_INTERRUPTED 0x10004005
+#define MACH_RCV_PORT_CHANGED 0x10004006
 #define MACH_RCV_INVALID_DATA 0x10004008
 #define MACH_RCV_PORT_DIED 0x10004009
+#define MACH_RCV_HEADER_ERROR 0x1000400b
+#define MACH_RCV_BODY_ERROR 0x1000400c
+/* With MACH_RCV_HEADER_ERROR / MACH_RCV_BODY_ERROR: the space had no room
+ * for a right's name (it was destroyed; its name is MACH_PORT_NULL). */
+#define MACH_MSG_IPC_SPACE 0x00002000
 
-/* Send a simple message (MACH_SEND_MSG: msg->msgh_remote_port the
- * destination, msgh_local_port the reply right, their dispositions in
- * msgh_bits), receive one into msg from rcv_name (MACH_RCV_MSG: a receive
- * right), or both, the send first.  Timeouts in ms with MACH_*_TIMEOUT (0
- * polls).  A send to a full port waits; a Linux signal restarts the wait
- * unless MACH_SEND_INTERRUPT / MACH_RCV_INTERRUPT asks for
- * MACH_SEND_INTERRUPTED / MACH_RCV_INTERRUPTED.  Messages up to 128 KiB,
- * header included; complex messages are MACH_SEND_INVALID_TYPE (not yet);
- * `notify` must be MACH_PORT_NULL. */
+/* Send a message (MACH_SEND_MSG: msg->msgh_remote_port the destination,
+ * msgh_local_port the reply right, their dispositions in msgh_bits; a
+ * complex message's port descriptors carry more rights), receive one into
+ * msg from rcv_name (MACH_RCV_MSG: a receive right), or both, the send
+ * first.  Timeouts in ms with MACH_*_TIMEOUT (0 polls).  A send to a full
+ * port waits; a Linux signal restarts the wait unless MACH_SEND_INTERRUPT /
+ * MACH_RCV_INTERRUPT asks for MACH_SEND_INTERRUPTED / MACH_RCV_INTERRUPTED.
+ * Messages up to 128 KiB, header included, all inline (out-of-line memory
+ * descriptors are MACH_SEND_INVALID_TYPE); a send that fails takes no
+ * right.  `notify` must be MACH_PORT_NULL. */
 MACHIO_API mach_msg_return_t mach_msg(mach_msg_header_t* msg, mach_msg_option_t option,
                                       mach_msg_size_t send_size, mach_msg_size_t rcv_size,
                                       mach_port_t rcv_name, mach_msg_timeout_t timeout,

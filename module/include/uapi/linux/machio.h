@@ -816,6 +816,50 @@ struct machio_msg_header {
 #define MACHIO_MSGH_BITS_COMPLEX	0x80000000U
 #define MACHIO_MSGH_BITS(remote, local)	((remote) | ((local) << 8))
 
+/*
+ * A complex message (MACHIO_MSGH_BITS_COMPLEX): the header, the
+ * descriptor count, the descriptors, then the rest of the body.
+ */
+struct machio_msg_body {
+	__u32 msgh_descriptor_count;
+};
+
+/*
+ * mach_msg_port_descriptor_t: a right the message carries.  Sent: @name
+ * in the sender's space and the MACHIO_MSG_TYPE_* @disposition; received:
+ * the receiver's name (MACHIO_PORT_NULL, or MACHIO_PORT_DEAD for a port
+ * that died on the way) and what it is (MOVE_RECEIVE, MOVE_SEND,
+ * MOVE_SEND_ONCE).  The descriptor's type is in its twelfth byte, as in
+ * every descriptor.
+ */
+struct machio_msg_port_descriptor {
+	__u32 name;
+	__u32 pad1;
+	__u16 pad2;
+	__u8 disposition;
+	__u8 type;		/* MACHIO_MSG_PORT_DESCRIPTOR */
+};
+
+/*
+ * mach_msg_ool_descriptor_t, LP64 as xnu lays it out (the type in the
+ * twelfth byte): memory the message carries out of line.  Only the
+ * kernel sends these (device replies); a user message with one is
+ * MACHIO_SEND_INVALID_TYPE.
+ */
+struct machio_msg_ool_descriptor {
+	__u64 address;
+	__u8 deallocate;
+	__u8 copy;
+	__u8 pad1;
+	__u8 type;		/* MACHIO_MSG_OOL_DESCRIPTOR */
+	__u32 size;
+};
+
+#define MACHIO_MSG_PORT_DESCRIPTOR		0
+#define MACHIO_MSG_OOL_DESCRIPTOR		1
+#define MACHIO_MSG_OOL_PORTS_DESCRIPTOR		2
+#define MACHIO_MSG_OOL_VOLATILE_DESCRIPTOR	3
+
 /* mach_msg options */
 #define MACHIO_SEND_MSG		0x00000001U
 #define MACHIO_RCV_MSG		0x00000002U
@@ -842,8 +886,12 @@ struct machio_msg_header {
 #define MACHIO_RCV_TIMED_OUT		0x10004003
 #define MACHIO_RCV_TOO_LARGE		0x10004004
 #define MACHIO_RCV_INTERRUPTED		0x10004005
+#define MACHIO_RCV_PORT_CHANGED		0x10004006
 #define MACHIO_RCV_PORT_DIED		0x10004009
 #define MACHIO_RCV_INVALID_DATA		0x10004008
+#define MACHIO_RCV_HEADER_ERROR		0x1000400b
+#define MACHIO_RCV_BODY_ERROR		0x1000400c
+#define MACHIO_MSG_IPC_SPACE		0x00002000	/* with _HEADER/_BODY_ERROR: no room for a name */
 
 /* The largest message, header included: 128 KiB inline. */
 #define MACHIO_MSG_SIZE_MAX	(128U * 1024)
