@@ -21,7 +21,7 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 	if (copy_from_user(&q, argp, sizeof(q)))
 		return -EFAULT;
 	if (q.abi_version || q.io_inband_max || q.features || q.host_name ||
-	    q.task_name || q.max_names || q.pad || q.max_requests ||
+	    q.task_name || q.max_names || q.name_server || q.max_requests ||
 	    q.nr_requests || q.max_pinned_pages || q.nr_pinned_pages ||
 	    q.max_ring_slots || q.nr_ring_slots || q.nr_pooled || q.pad2)
 		return -EINVAL;
@@ -32,6 +32,7 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 	q.host_name = space->host_name;
 	q.task_name = space->task_name;
 	q.max_names = READ_ONCE(machio_max_names);
+	q.name_server = MACHIO_NAME_SERVER;
 	q.max_requests = READ_ONCE(machio_max_requests);
 	q.nr_requests = atomic_read(&space->nr_reqs);
 	q.max_pinned_pages = READ_ONCE(machio_max_pinned_pages);
@@ -44,7 +45,7 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 		     MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
 		     MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED |
 		     MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS | MACHIO_FEAT_PF_IO |
-		     MACHIO_FEAT_PORTS;
+		     MACHIO_FEAT_PORTS | MACHIO_FEAT_NETNAME;
 	if (copy_to_user(argp, &q, sizeof(q)))
 		return -EFAULT;
 	return 0;
@@ -310,6 +311,21 @@ static long machio_ioc_msg(struct machio_space *space, void __user *argp)
 	if (a.kr || a.pad || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
 		return -EINVAL;
 	machio_msg(space, &a);
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+/* netname_check_in, _look_up, _check_out, _register_send_right. */
+static long machio_ioc_netname(struct machio_space *space, void __user *argp)
+{
+	struct machio_netname a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.kr || a.pad || memchr_inv(a.reserved, 0, sizeof(a.reserved)) ||
+	    a.op < MACHIO_NETNAME_CHECK_IN || a.op > MACHIO_NETNAME_REGISTER_SEND_RIGHT ||
+	    (a.op == MACHIO_NETNAME_LOOK_UP && a.port))
+		return -EINVAL;
+	a.kr = machio_netname(space, &a);
 	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
@@ -791,6 +807,7 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_PORT_NAMES)] = { MACHIO_IOC_PORT_NAMES, machio_ioc_port_names },
 	[_IOC_NR(MACHIO_IOC_MSG)] = { MACHIO_IOC_MSG, machio_ioc_msg },
 	[_IOC_NR(MACHIO_IOC_PORT_ATTRIBUTES)] = { MACHIO_IOC_PORT_ATTRIBUTES, machio_ioc_port_attributes },
+	[_IOC_NR(MACHIO_IOC_NETNAME)] = { MACHIO_IOC_NETNAME, machio_ioc_netname },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

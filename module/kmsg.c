@@ -361,68 +361,6 @@ void machio_kmsg_clear_transit(struct machio_kmsg *kmsg)
 }
 
 /*
- * Give @space the right @k carries: its name there, MACHIO_PORT_DEAD if
- * its port died on the way (the right is then released with the
- * message), or MACHIO_PORT_NULL if the space has no room for a name
- * (*@full: the right is destroyed with the message).  Process context.
- */
-static u32 machio_kright_copyout(struct machio_space *space, struct machio_kright *k, bool *full)
-{
-	struct machio_mport *mp = k->mp;
-	struct machio_entry *e = NULL, *fresh;
-	u32 name;
-
-	if (k->right != MACHIO_RIGHT_RECEIVE && !machio_mport_active(mp))
-		return MACHIO_PORT_DEAD;
-	if (k->right != MACHIO_RIGHT_SEND_ONCE) {
-		spin_lock(&space->lock);
-		e = machio_entry_of(space, &mp->port);
-		if (e)
-			goto merge;
-		spin_unlock(&space->lock);
-	}
-	if (machio_entry_alloc(space, 0, &fresh, &name)) {
-		*full = true;
-		return MACHIO_PORT_NULL;
-	}
-	/* The lock was dropped on the way: the port may have a name here now. */
-	if (k->right != MACHIO_RIGHT_SEND_ONCE) {
-		e = machio_entry_of(space, &mp->port);
-		if (e) {
-			machio_entry_free(space, fresh);
-			goto merge;
-		}
-	}
-	fresh->kind = MACHIO_KIND_MPORT;
-	fresh->port = &mp->port;	/* the message's reference */
-	fresh->rights = k->right;
-	fresh->urefs = k->right == MACHIO_RIGHT_RECEIVE ? 0 : 1;
-	if (k->right != MACHIO_RIGHT_SEND_ONCE)
-		machio_entry_hash(space, fresh);
-	k->mp = NULL;
-	spin_unlock(&space->lock);
-	return name;
-
-merge:
-	/* The port's name here takes the right; its entry already has a reference. */
-	if (k->right == MACHIO_RIGHT_RECEIVE) {
-		e->rights |= MACHIO_RIGHT_RECEIVE;
-	} else if (e->rights & MACHIO_RIGHT_SEND) {
-		machio_mport_drop_send(mp);	/* two send rights, one name */
-		if (e->urefs < MACHIO_PORT_UREFS_MAX - 1)
-			e->urefs++;	/* pegged at the bound, as OSF's copyout */
-	} else {
-		e->rights |= MACHIO_RIGHT_SEND;
-		e->urefs = 1;
-	}
-	machio_port_put(&mp->port);	/* not the last: the entry has one */
-	k->mp = NULL;
-	name = machio_entry_name(space, e);
-	spin_unlock(&space->lock);
-	return name;
-}
-
-/*
  * Give @space the rights @kmsg carries and write their names into it:
  * the reply right's in msgh_remote_port, the body's in their
  * descriptors; @local is the name it was received on.
@@ -439,7 +377,7 @@ s32 machio_kmsg_copyout(struct machio_space *space, struct machio_kmsg *kmsg, u3
 	u32 i, remote = MACHIO_PORT_NULL;
 
 	if (reply->mp) {
-		remote = machio_kright_copyout(space, reply, &full);
+		remote = machio_right_copyout(space, &reply->mp, reply->right, &full);
 		if (full)
 			kr = MACHIO_RCV_HEADER_ERROR | MACHIO_MSG_IPC_SPACE;
 	}
@@ -454,7 +392,7 @@ s32 machio_kmsg_copyout(struct machio_space *space, struct machio_kmsg *kmsg, u3
 		struct machio_msg_port_descriptor *d = (void *)&kmsg->hdr + k->off;
 
 		full = false;
-		d->name = k->mp ? machio_kright_copyout(space, k, &full) : k->name;
+		d->name = k->mp ? machio_right_copyout(space, &k->mp, k->right, &full) : k->name;
 		if (full && !kr)
 			kr = MACHIO_RCV_BODY_ERROR | MACHIO_MSG_IPC_SPACE;
 		d->disposition = machio_msgt_received(k->msgt);

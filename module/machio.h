@@ -52,6 +52,7 @@ enum machio_kind {
 	MACHIO_KIND_DEAD,	/* a dead name: its object was terminated or destroyed */
 	MACHIO_KIND_MPORT,	/* Mach port rights: @rights of a struct machio_mport */
 	MACHIO_KIND_PSET,	/* a Mach port set (struct machio_mpset) */
+	MACHIO_KIND_NETNAME,	/* the name service (netname.c) */
 };
 
 /* The rights an MPORT entry holds (a send-once right has a name of its own). */
@@ -307,6 +308,7 @@ extern unsigned int machio_max_pinned_pages;
 extern unsigned int machio_max_pinned_total;
 extern unsigned int machio_max_ring_slots;
 extern unsigned int machio_max_pf_items;
+extern unsigned int machio_max_netnames;
 extern struct workqueue_struct *machio_wq;
 extern struct kmem_cache *machio_req_cache;
 extern struct bio_set machio_bio_set;
@@ -760,6 +762,10 @@ s32 machio_kmsg_copyout(struct machio_space *space, struct machio_kmsg *kmsg, u3
 void machio_kmsg_release(struct machio_kmsg *kmsg, struct list_head *doomed);
 void machio_kmsg_destroy(struct machio_kmsg *kmsg);
 
+/* netname.c */
+s32 machio_netname(struct machio_space *space, struct machio_netname *a);
+void machio_netname_exit(void);
+
 /* right.c */
 s32 machio_right_allocate(struct machio_space *space, struct machio_port_allocate *a);
 int machio_right_dealloc_locked(struct machio_space *space, struct machio_entry *e,
@@ -774,6 +780,8 @@ s32 machio_right_source(struct machio_space *space, u32 poly, u32 msgt_name,
 int machio_right_names(struct machio_space *space, struct machio_port_names *a);
 s32 machio_right_attributes(struct machio_space *space, struct machio_port_attributes *a);
 void machio_right_release(struct machio_port *port, u8 kind, u8 rights);
+u32 machio_right_copyout(struct machio_space *space, struct machio_mport **mpp, u8 right,
+			 bool *full);
 
 /* ioctl.c */
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg);

@@ -22,6 +22,7 @@ unsigned int machio_max_pinned_pages = 16384;		/* 64 MiB of 4 KiB pages */
 unsigned int machio_max_pinned_total = 262144;		/* 1 GiB */
 unsigned int machio_max_ring_slots = 524288;		/* 16 MiB of slots */
 unsigned int machio_max_pf_items = MACHIO_PF_MAX_ITEMS - MACHIO_PF_MIN_ITEM;
+unsigned int machio_max_netnames = 64;
 struct workqueue_struct *machio_wq;
 struct kmem_cache *machio_req_cache;
 /* Every bio machio sends, with a per-CPU cache of small ones. */
@@ -38,7 +39,7 @@ struct bio_set machio_bio_set;
 /* Host and task names take two slots of every space. */
 static int machio_set_max_names(const char *val, const struct kernel_param *kp)
 {
-	return param_set_uint_minmax(val, kp, 3, MACHIO_MAX_NAMES_LIMIT);
+	return param_set_uint_minmax(val, kp, 4, MACHIO_MAX_NAMES_LIMIT);
 }
 
 static int machio_set_max_requests(const char *val, const struct kernel_param *kp)
@@ -61,6 +62,17 @@ static int machio_set_max_pf_items(const char *val, const struct kernel_param *k
 {
 	return param_set_uint_minmax(val, kp, 1, MACHIO_PF_MAX_ITEMS - MACHIO_PF_MIN_ITEM);
 }
+
+/* Names one user may have checked in with the name service. */
+static int machio_set_max_netnames(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, 65536);
+}
+
+static const struct kernel_param_ops machio_max_netnames_ops = {
+	.set = machio_set_max_netnames,
+	.get = param_get_uint,
+};
 
 static const struct kernel_param_ops machio_max_pf_items_ops = {
 	.set = machio_set_max_pf_items,
@@ -89,7 +101,7 @@ static const struct kernel_param_ops machio_max_ring_slots_ops = {
 
 module_param_cb(max_names, &machio_max_names_ops, &machio_max_names, 0644);
 MODULE_PARM_DESC(max_names,
-		 "Names one name space may hold, host and task included (3..1048576, default 4096)");
+		 "Names one name space may hold, host, task and name server included (4..1048576, default 4096)");
 module_param_cb(max_requests, &machio_max_requests_ops, &machio_max_requests, 0644);
 MODULE_PARM_DESC(max_requests,
 		 "Requests one name space may have in flight or unreaped (1..1048576, default 65536)");
@@ -105,6 +117,9 @@ MODULE_PARM_DESC(max_ring_slots,
 module_param_cb(max_pf_items, &machio_max_pf_items_ops, &machio_max_pf_items, 0644);
 MODULE_PARM_DESC(max_pf_items,
 		 "Portfolio items one user may have (1..4080, default 4080)");
+module_param_cb(max_netnames, &machio_max_netnames_ops, &machio_max_netnames, 0644);
+MODULE_PARM_DESC(max_netnames,
+		 "Names one user may have checked in with the name service (1..65536, default 64)");
 
 static int machio_open(struct inode *inode, struct file *file)
 {
@@ -209,6 +224,7 @@ err_wq:
 static void __exit machio_exit(void)
 {
 	misc_deregister(&machio_misc);
+	machio_netname_exit();
 	/* Flushes: no work item still runs module code after this. */
 	destroy_workqueue(machio_wq);
 	bioset_exit(&machio_bio_set);

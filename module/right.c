@@ -536,6 +536,72 @@ out:
 }
 
 /*
+ * Give @space the right *@mpp is (MACHIO_RIGHT_* @right, with its
+ * reference): its name there, and *@mpp NULL.  A receive or send right
+ * goes under its port's one name there if it has one; a send-once right
+ * under a new name.  MACHIO_PORT_DEAD if a send or send-once right's port
+ * died (the caller still holds it, to release), or MACHIO_PORT_NULL if the
+ * space has no room for a name (*@full; the caller still holds it).
+ * mach_msg's receive and netname_look_up share it.  Process context.
+ */
+u32 machio_right_copyout(struct machio_space *space, struct machio_mport **mpp, u8 right,
+			 bool *full)
+{
+	struct machio_mport *mp = *mpp;
+	struct machio_entry *e = NULL, *fresh;
+	u32 name;
+
+	if (right != MACHIO_RIGHT_RECEIVE && !machio_mport_active(mp))
+		return MACHIO_PORT_DEAD;
+	if (right != MACHIO_RIGHT_SEND_ONCE) {
+		spin_lock(&space->lock);
+		e = machio_entry_of(space, &mp->port);
+		if (e)
+			goto merge;
+		spin_unlock(&space->lock);
+	}
+	if (machio_entry_alloc(space, 0, &fresh, &name)) {
+		*full = true;
+		return MACHIO_PORT_NULL;
+	}
+	/* The lock was dropped on the way: the port may have a name here now. */
+	if (right != MACHIO_RIGHT_SEND_ONCE) {
+		e = machio_entry_of(space, &mp->port);
+		if (e) {
+			machio_entry_free(space, fresh);
+			goto merge;
+		}
+	}
+	fresh->kind = MACHIO_KIND_MPORT;
+	fresh->port = &mp->port;	/* the message's reference */
+	fresh->rights = right;
+	fresh->urefs = right == MACHIO_RIGHT_RECEIVE ? 0 : 1;
+	if (right != MACHIO_RIGHT_SEND_ONCE)
+		machio_entry_hash(space, fresh);
+	*mpp = NULL;
+	spin_unlock(&space->lock);
+	return name;
+
+merge:
+	/* The port's name here takes the right; its entry already has a reference. */
+	if (right == MACHIO_RIGHT_RECEIVE) {
+		e->rights |= MACHIO_RIGHT_RECEIVE;
+	} else if (e->rights & MACHIO_RIGHT_SEND) {
+		machio_mport_drop_send(mp);	/* two send rights, one name */
+		if (e->urefs < MACHIO_PORT_UREFS_MAX - 1)
+			e->urefs++;	/* pegged at the bound, as OSF's copyout */
+	} else {
+		e->rights |= MACHIO_RIGHT_SEND;
+		e->urefs = 1;
+	}
+	machio_port_put(&mp->port);	/* not the last: the entry has one */
+	*mpp = NULL;
+	name = machio_entry_name(space, e);
+	spin_unlock(&space->lock);
+	return name;
+}
+
+/*
  * mach_port_names: every name of the space with its type, if @a->count
  * has room for them all; @a->count is how many there are either way.
  * -EFAULT if the arrays cannot be written, -ENOMEM.

@@ -69,11 +69,25 @@ struct machio_space *machio_space_create(void)
 	space->nr_slots = MACHIO_INITIAL_SLOTS;
 	space->next_fresh = 1;
 
-	/* Like a Mach task, a space starts out with host and task names. */
+	/*
+	 * Like a Mach task, a space starts out with host and task names, and
+	 * a send right to the name service (Mach 3's registered
+	 * name_server_port), always the third name.
+	 */
 	ret = machio_name_alloc(space, MACHIO_KIND_HOST, NULL, &space->host_name);
 	if (!ret)
 		ret = machio_name_alloc(space, MACHIO_KIND_TASK, NULL,
 					&space->task_name);
+	if (!ret) {
+		struct machio_entry *e;
+		u32 name;
+
+		ret = machio_entry_alloc(space, MACHIO_NAME_SERVER, &e, &name);
+		if (!ret) {
+			e->kind = MACHIO_KIND_NETNAME;
+			spin_unlock(&space->lock);
+		}
+	}
 	if (ret)
 		goto err_table;
 	/*
@@ -407,7 +421,8 @@ int machio_name_deallocate(struct machio_space *space, u32 name)
 
 	spin_lock(&space->lock);
 	e = machio_entry_find(space, name);
-	if (!e || e->kind == MACHIO_KIND_HOST || e->kind == MACHIO_KIND_TASK) {
+	if (!e || e->kind == MACHIO_KIND_HOST || e->kind == MACHIO_KIND_TASK ||
+	    e->kind == MACHIO_KIND_NETNAME) {
 		ret = -EINVAL;
 	} else if (e->kind == MACHIO_KIND_QUEUE) {
 		ret = -EBUSY;

@@ -614,6 +614,160 @@ TEST_F(fault, mach_msg_send)
 	EXPECT_LE(1, no_buffer);
 }
 
+/*
+ * @n dead names more in @fd: its first table has 15 names (16 slots, no
+ * index 0), so a name past those must grow it.
+ */
+static void fill_table(int fd, int n)
+{
+	struct machio_port_allocate d = { .right = MACHIO_PORT_RIGHT_DEAD_NAME };
+
+	for (int i = 0; i < n; i++) {
+		d.kr = 0;
+		d.name = 0;
+		machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &d);
+	}
+}
+
+/*
+ * A complex message under each allocation failure, sent (carrying a
+ * send-once right and a receive right) and received (into a space whose
+ * table must grow for the new names): the send fails with
+ * MACH_SEND_NO_BUFFER taking nothing, or goes; the receive gets the
+ * message, with MACH_RCV_BODY_ERROR | MACH_MSG_IPC_SPACE where a name
+ * could not be made (that right destroyed).  kmemleak watches the rest.
+ */
+TEST_F(fault, mach_msg_complex)
+{
+	int n, no_buffer = 0, body_error = 0;
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		struct machio_port_allocate pa = { .right = MACHIO_PORT_RIGHT_RECEIVE };
+		struct {
+			struct machio_msg_header h;
+			struct machio_msg_body b;
+			struct machio_msg_port_descriptor d[2];
+		} c = {};
+		struct machio_port_right type = { .op = MACHIO_PORT_OP_TYPE };
+		struct machio_msg m = {
+			.msg = (__u64)(uintptr_t)&c, .option = MACHIO_SEND_MSG, .send_size = sizeof(c),
+		};
+		struct machio_msg r = {
+			.msg = (__u64)(uintptr_t)&c, .option = MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT,
+			.rcv_size = sizeof(c),
+		};
+		__u32 dest, carried;
+		int fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &pa));
+		dest = pa.name;
+		pa.kr = 0;
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &pa));
+		carried = pa.name;
+		/* 15 names: the receive right's frees one, the second new name grows the table. */
+		fill_table(fd, 10);
+		c.h.msgh_bits = MACHIO_MSGH_BITS_COMPLEX | MACHIO_MSG_TYPE_MAKE_SEND;
+		c.h.msgh_size = sizeof(c);
+		c.h.msgh_remote_port = dest;
+		c.h.msgh_id = n;
+		c.b.msgh_descriptor_count = 2;
+		c.d[0].name = carried;
+		c.d[0].disposition = MACHIO_MSG_TYPE_MAKE_SEND_ONCE;
+		c.d[1].name = carried;
+		c.d[1].disposition = MACHIO_MSG_TYPE_MOVE_RECEIVE;
+		arm_nth(n);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_MSG, &m));
+		unused = disarm_nth();
+		if (m.kr == MACHIO_SEND_NO_BUFFER) {
+			no_buffer++;
+			/* Nothing was taken: the receive right is still here. */
+			type.name = carried;
+			ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_RIGHT, &type));
+			EXPECT_EQ(MACHIO_PORT_TYPE_RECEIVE, type.value) TH_LOG("fault %d", n);
+			m.kr = 0;
+			ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_MSG, &m));
+		}
+		ASSERT_EQ(MACHIO_MSG_SUCCESS, m.kr) TH_LOG("fault %d", n);
+		r.rcv_name = dest;
+		arm_nth(n);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_MSG, &r));
+		unused = disarm_nth() && unused;
+		if (r.kr == (MACHIO_RCV_BODY_ERROR | MACHIO_MSG_IPC_SPACE)) {
+			body_error++;
+			EXPECT_TRUE(!c.d[0].name || !c.d[1].name) TH_LOG("fault %d", n);
+		} else {
+			ASSERT_EQ(MACHIO_MSG_SUCCESS, r.kr) TH_LOG("fault %d", n);
+			EXPECT_NE(0, c.d[0].name);
+			EXPECT_NE(0, c.d[1].name);
+		}
+		EXPECT_EQ(n, c.h.msgh_id);
+		close(fd);
+	}
+	EXPECT_LE(1, no_buffer);
+	EXPECT_LE(1, body_error);
+}
+
+/*
+ * The name service under each allocation failure: a check-in that
+ * cannot get memory is KERN_RESOURCE_SHORTAGE and holds nothing; a
+ * look-up into a space whose table must grow is MACH_RCV_BODY_ERROR |
+ * MACH_MSG_IPC_SPACE, and the name is still checked in.
+ */
+TEST_F(fault, netname)
+{
+	int n, shortage = 0, no_room = 0;
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		struct machio_port_allocate pa = { .right = MACHIO_PORT_RIGHT_RECEIVE };
+		struct machio_netname ci = { .op = MACHIO_NETNAME_CHECK_IN, .server = MACHIO_NAME_SERVER };
+		struct machio_netname lu = { .op = MACHIO_NETNAME_LOOK_UP, .server = MACHIO_NAME_SERVER };
+		struct machio_netname co = { .op = MACHIO_NETNAME_CHECK_OUT, .server = MACHIO_NAME_SERVER };
+		int fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC), other = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+
+		ASSERT_LE(0, fd);
+		ASSERT_LE(0, other);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &pa));
+		snprintf(ci.name, sizeof(ci.name), "machio-fault-%d-%d", getpid(), n);
+		memcpy(lu.name, ci.name, sizeof(lu.name));
+		memcpy(co.name, ci.name, sizeof(co.name));
+		ci.port = pa.name;
+		arm_nth(n);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_NETNAME, &ci));
+		unused = disarm_nth();
+		if (ci.kr == MACHIO_KERN_RESOURCE_SHORTAGE) {
+			shortage++;
+			ASSERT_EQ(0, machio_ioctl(other, MACHIO_IOC_NETNAME, &lu));
+			EXPECT_EQ(MACHIO_KERN_INVALID_NAME, lu.kr);
+			lu.kr = 0;
+			ci.kr = 0;
+			ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_NETNAME, &ci));
+		}
+		ASSERT_EQ(MACHIO_NETNAME_SUCCESS, ci.kr) TH_LOG("fault %d", n);
+		fill_table(other, 12);	/* 15 names: the right looked up grows the table */
+		arm_nth(n);
+		ASSERT_EQ(0, machio_ioctl(other, MACHIO_IOC_NETNAME, &lu));
+		unused = disarm_nth() && unused;
+		if (lu.kr == (MACHIO_RCV_BODY_ERROR | MACHIO_MSG_IPC_SPACE)) {
+			no_room++;
+			EXPECT_EQ(0, lu.port);
+		} else {
+			EXPECT_EQ(MACHIO_NETNAME_SUCCESS, lu.kr) TH_LOG("fault %d", n);
+			EXPECT_NE(0, lu.port);
+		}
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_NETNAME, &co));
+		EXPECT_EQ(MACHIO_NETNAME_SUCCESS, co.kr);
+		close(other);
+		close(fd);
+	}
+	EXPECT_LE(1, shortage);
+	EXPECT_LE(1, no_room);
+}
+
 /* Ring pages come from the page allocator: let fail-nth reach order 0 too. */
 static void fail_pages_too(bool on)
 {

@@ -50,7 +50,8 @@ TEST(query_reports_abi)
 	EXPECT_NE(MACHIO_PORT_NULL, q.task_name);
 	EXPECT_NE(q.host_name, q.task_name);
 	EXPECT_LE(3, q.max_names);
-	EXPECT_EQ(0, q.pad);
+	EXPECT_EQ(MACHIO_NAME_SERVER, q.name_server);
+	EXPECT_TRUE(q.features & MACHIO_FEAT_NETNAME);
 	/* A fresh space: its bounds, and nothing in use. */
 	EXPECT_TRUE(q.features & MACHIO_FEAT_LIMITS);
 	EXPECT_EQ(65536, q.max_requests);
@@ -121,7 +122,7 @@ TEST(nonzero_reserved_is_einval)
 	q.max_requests = 1;
 	EXPECT_EQ(-EINVAL, machio_ioctl(fd, MACHIO_IOC_QUERY, &q));
 	memset(&q, 0, sizeof(q));
-	q.pad = 1;
+	q.name_server = 1;
 	EXPECT_EQ(-EINVAL, machio_ioctl(fd, MACHIO_IOC_QUERY, &q));
 	memset(&q, 0, sizeof(q));
 	q.abi_version = 1;

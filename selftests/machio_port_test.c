@@ -328,22 +328,22 @@ TEST_F(port, names_lists_every_name_with_its_type)
 	ASSERT_EQ(K(SUCCESS), insert(self->fd, p, p, MSGT(MAKE_SEND)));
 	ASSERT_EQ(0, machio_ioctl(self->fd, MACHIO_IOC_PORT_NAMES, &a));
 	EXPECT_EQ(K(SUCCESS), a.kr);
-	EXPECT_EQ(4, a.count);				/* host, task, p, d */
+	EXPECT_EQ(5, a.count);				/* host, task, name server, p, d */
 	for (i = 0; i < (int)a.count; i++) {
 		if (names[i] == p)
 			seen += types[i] == (T(SEND) | T(RECEIVE));
 		if (names[i] == d)
 			seen += types[i] == T(DEAD_NAME);
-		if (names[i] == mio_host(self->fd))
+		if (names[i] == mio_host(self->fd) || names[i] == MACHIO_NAME_SERVER)
 			seen += types[i] == T(SEND);
 	}
-	EXPECT_EQ(3, seen);
+	EXPECT_EQ(4, seen);
 
 	/* Too little room: the count, nothing written. */
 	memset(names, 0xff, sizeof(names));
 	a.count = 2;
 	ASSERT_EQ(0, machio_ioctl(self->fd, MACHIO_IOC_PORT_NAMES, &a));
-	EXPECT_EQ(4, a.count);
+	EXPECT_EQ(5, a.count);
 	EXPECT_EQ(0xffffffff, names[0]);
 	a.count = 16;
 	a.names = 8;
@@ -366,13 +366,13 @@ TEST(ports_are_bounded_as_nobody)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		int fd, i, kr = 0;
-		__u32 name = 0, so = 0x301;
+		__u32 name = 0, so = 0x401;
 
 		if (setgid(65534) || setuid(65534))
 			_exit(10);
 		fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
-		/* host and task take two of the eight. */
-		for (i = 0; i < 6; i++)
+		/* host, task and the name server take three of the eight. */
+		for (i = 0; i < 5; i++)
 			if (allocate_full(fd, R(RECEIVE), 0, 0, &name))
 				_exit(11);
 		if (insert(fd, name, name, MSGT(MAKE_SEND)))	/* same name: no new one */

@@ -30,9 +30,10 @@ extern "C" kern_return_t mach_port_deallocate(mach_port_t task, mach_port_t name
     if (task != space->task)
         return KERN_INVALID_TASK;
     // As in Mach: null and dead are no names at all.  The host and task
-    // names last as long as the space; their user references are not
-    // counted, so releasing one is a no-op.
-    if (!MACH_PORT_VALID(name) || name == space->host || name == space->task)
+    // names, and the name server's, last as long as the space; their user
+    // references are not counted, so releasing one is a no-op.
+    if (!MACH_PORT_VALID(name) || name == space->host || name == space->task ||
+        name == MACHIO_NAME_SERVER)
         return KERN_SUCCESS;
     kern_return_t kr = port_deallocate(space->fd, name, call_kind::port_deallocate);
     // A (terminated) queue's file and ring go with its name.

@@ -162,10 +162,11 @@ class CDisk : public CApi {
 // ---- the name space -----------------------------------------------------------
 
 TEST_F(CApi, HostAndTaskNamesOfAFreshSpace) {
-    // Names are index << 8 | generation; a space starts with the host (1)
-    // and task (2) names.
+    // Names are index << 8 | generation; a space starts with the host (1),
+    // task (2) and name-server (3) names.
     EXPECT_EQ(mach_host_self(), 0x101U);
     EXPECT_EQ(mach_task_self(), 0x201U);
+    EXPECT_EQ(name_server_port, 0x301U);
     machio_info_t info;
     ASSERT_EQ(machio_get_info(&info), KERN_SUCCESS);
     EXPECT_EQ(info.abi_version, unsigned(MACHIO_ABI_VERSION));
@@ -177,7 +178,7 @@ TEST_F(CApi, HostAndTaskNamesOfAFreshSpace) {
                                  MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
                                  MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED |
                                  MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS | MACHIO_FEAT_PF_IO |
-                                 MACHIO_FEAT_PORTS);
+                                 MACHIO_FEAT_PORTS | MACHIO_FEAT_NETNAME);
     std::ifstream param("/sys/module/machio/parameters/max_names");
     unsigned max_names = 0;
     if (param >> max_names)
@@ -1247,7 +1248,7 @@ TEST_F(CDisk, SpaceResetGivesTheChildAFreshSpace) {
             return 21;
         if (!(fcntl(fd, F_GETFD) & FD_CLOEXEC))
             return 13;
-        // A fresh space: just the host and task names.
+        // A fresh space: just the host, task and name-server names.
         if (mach_host_self() != 0x101U || mach_task_self() != 0x201U)
             return 14;
         io_done_result_t r;
@@ -1259,10 +1260,10 @@ TEST_F(CDisk, SpaceResetGivesTheChildAFreshSpace) {
             return 16;
         // Its own objects, named from the start.
         mach_port_t mine = MACH_PORT_NULL, mydev = MACH_PORT_NULL;
-        if (io_done_queue_create(mach_host_self(), &mine) != KERN_SUCCESS || mine != 0x301U)
+        if (io_done_queue_create(mach_host_self(), &mine) != KERN_SUCCESS || mine != 0x401U)
             return 17;
         if (device_open(mach_host_self(), D_READ, disk.c_str(), &mydev) != KERN_SUCCESS ||
-            mydev != 0x401U)
+            mydev != 0x501U)
             return 18;
         if (device_read_async_inband(mydev, mine, 5, 0, 0, 8) != KERN_SUCCESS ||
             io_done_queue_wait(mine, &r) != KERN_SUCCESS || r.qd_reqid != 5)
@@ -1670,6 +1671,82 @@ TEST_F(CApi, MachMsgRoundTripWithASendOnceReply) {
               MACH_RCV_TIMED_OUT);
     EXPECT_EQ(mach_port_destroy(task, service), KERN_SUCCESS);
     EXPECT_EQ(mach_port_destroy(task, reply), KERN_SUCCESS);
+}
+
+TEST_F(CApi, NetnameCheckInLookUpCheckOut) {
+    mach_port_t task = mach_task_self();
+    mach_port_name_t port = MACH_PORT_NULL, sig = MACH_PORT_NULL, found = MACH_PORT_NULL;
+    ASSERT_EQ(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &port), KERN_SUCCESS);
+    ASSERT_EQ(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &sig), KERN_SUCCESS);
+    ASSERT_EQ(mach_port_insert_right(task, sig, sig, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
+    const std::string name = "machio-capi-" + std::to_string(getpid());
+    EXPECT_EQ(netname_look_up(name_server_port, "", name.c_str(), &found), KERN_INVALID_NAME);
+    ASSERT_EQ(netname_check_in(name_server_port, name.c_str(), sig, port), NETNAME_SUCCESS);
+    EXPECT_EQ(netname_check_in(name_server_port, name.c_str(), MACH_PORT_NULL, port),
+              NETNAME_NOT_YOURS);
+    ASSERT_EQ(netname_look_up(name_server_port, "", name.c_str(), &found), NETNAME_SUCCESS);
+    EXPECT_EQ(found, port); // its own receive right's name
+    EXPECT_EQ(netname_look_up(name_server_port, "elsewhere", name.c_str(), &found),
+              NETNAME_NO_SUCH_HOST);
+    EXPECT_EQ(netname_look_up(name_server_port, "", name.c_str(), nullptr), KERN_INVALID_ADDRESS);
+    EXPECT_EQ(netname_look_up(mach_task_self(), "", name.c_str(), &found), MACH_SEND_INVALID_DEST);
+    EXPECT_EQ(netname_check_out(name_server_port, name.c_str(), MACH_PORT_NULL), NETNAME_NOT_YOURS);
+    EXPECT_EQ(netname_check_out(name_server_port, name.c_str(), sig), NETNAME_SUCCESS);
+    EXPECT_EQ(netname_check_out(name_server_port, name.c_str(), sig), KERN_INVALID_NAME);
+    // The name server's right lasts as long as the space.
+    EXPECT_EQ(mach_port_deallocate(task, name_server_port), KERN_SUCCESS);
+    mach_port_type_t type = 0;
+    EXPECT_EQ(mach_port_type(task, name_server_port, &type), KERN_SUCCESS);
+    EXPECT_EQ(type, MACH_PORT_TYPE_SEND);
+    EXPECT_EQ(mach_port_destroy(task, port), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_destroy(task, sig), KERN_SUCCESS);
+}
+
+// A forked child with a space of its own finds the parent's port by name and
+// asks it for a number, over mach_msg.
+TEST_F(CApi, NetnameConnectsTwoProcesses) {
+    mach_port_t task = mach_task_self();
+    mach_port_name_t service = MACH_PORT_NULL;
+    ASSERT_EQ(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &service), KERN_SUCCESS);
+    const std::string name = "machio-capi-rpc-" + std::to_string(getpid());
+    ASSERT_EQ(netname_check_in(name_server_port, name.c_str(), MACH_PORT_NULL, service),
+              NETNAME_SUCCESS);
+    struct request {
+        mach_msg_header_t head;
+        int value;
+    };
+    std::thread server([&] {
+        request in{};
+        ASSERT_EQ(mach_msg(&in.head, MACH_RCV_MSG, 0, sizeof(in), service, 0, MACH_PORT_NULL),
+                  MACH_MSG_SUCCESS);
+        in.value += 1000;
+        in.head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+        in.head.msgh_local_port = MACH_PORT_NULL;
+        EXPECT_EQ(
+            mach_msg(&in.head, MACH_SEND_MSG, sizeof(in), 0, MACH_PORT_NULL, 0, MACH_PORT_NULL),
+            MACH_MSG_SUCCESS);
+    });
+    int rc = test::in_child([&]() -> int {
+        if (machio_space_reset() != KERN_SUCCESS)
+            return 10;
+        mach_port_t server_port = MACH_PORT_NULL;
+        if (netname_look_up(name_server_port, "", name.c_str(), &server_port) != NETNAME_SUCCESS)
+            return 11;
+        mach_port_t reply = mach_reply_port();
+        request out{};
+        out.head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND_ONCE);
+        out.head.msgh_size = sizeof(out);
+        out.head.msgh_remote_port = server_port;
+        out.head.msgh_local_port = reply;
+        out.value = 337;
+        if (mach_msg(&out.head, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(out), sizeof(out), reply, 0,
+                     MACH_PORT_NULL) != MACH_MSG_SUCCESS)
+            return 12;
+        return out.value == 1337 ? 0 : 13;
+    });
+    server.join();
+    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(mach_port_destroy(task, service), KERN_SUCCESS);
 }
 
 TEST_F(CApi, PortAttributesQueueLimitAndStatus) {

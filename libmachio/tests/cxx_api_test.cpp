@@ -231,8 +231,8 @@ TEST_F(CxxApi, SpacesAreSeparate) {
     io_done_queue a = make_queue(sp_);
     io_done_queue b = make_queue(*other);
     // The first queue of each fresh space: the same name, different queues.
-    EXPECT_EQ(a.name(), 0x301U);
-    EXPECT_EQ(b.name(), 0x301U);
+    EXPECT_EQ(a.name(), 0x401U); // after host, task and the name server
+    EXPECT_EQ(b.name(), 0x401U);
     device da = open_device(sp_, disk);
     device db = open_device(*other, disk);
     // A queue of another space is refused.
@@ -929,7 +929,7 @@ TEST_F(CxxApi, ProcessSpaceObjectsDieWithAReset) {
             return 17;
         auto q2 = io_done_queue::create(p);
         auto d2 = device::open(p, name, D_READ);
-        if (!q2 || q2->name() != 0x301U || !d2 || d2->name() != 0x401U)
+        if (!q2 || q2->name() != 0x401U || !d2 || d2->name() != 0x501U)
             return 18;
         if (d2->read_inband_async(*q2, 3, 0, 8))
             return 19;

@@ -159,7 +159,8 @@ TEST(Layout, MessageDescriptors) {
     d.type = MACH_MSG_OOL_PORTS_DESCRIPTOR;
     unsigned int word;
     std::memcpy(&word, reinterpret_cast<const char*>(&d) + 8, 4);
-    EXPECT_EQ(word, (unsigned(MACH_MSG_OOL_PORTS_DESCRIPTOR) << 24) | (MACH_MSG_TYPE_MAKE_SEND << 16));
+    EXPECT_EQ(word,
+              (unsigned(MACH_MSG_OOL_PORTS_DESCRIPTOR) << 24) | (MACH_MSG_TYPE_MAKE_SEND << 16));
 }
 
 TEST(Constants, OriginalValues) {

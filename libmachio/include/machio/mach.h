@@ -604,6 +604,50 @@ MACHIO_API mach_msg_return_t mach_msg(mach_msg_header_t* msg, mach_msg_option_t 
                                       mach_port_t rcv_name, mach_msg_timeout_t timeout,
                                       mach_port_t notify);
 
+/* ---- The name service (Mach 3's netname server, kept by the module) ---- */
+
+typedef char netname_name_t[80];
+
+#define NETNAME_SUCCESS 0
+#define NETNAME_PENDING (-1)
+#define NETNAME_NOT_YOURS 1000
+#define NETNAME_NOT_CHECKED_IN 1001
+#define NETNAME_NO_SUCH_HOST 1002
+#define NETNAME_HOST_NOT_FOUND 1003
+#define NETNAME_INVALID_PORT 1004
+
+/* A send right to the name service: every space's third name, so it is
+ * valid in the process space from the start (and after
+ * machio_space_reset()), as Mach 3's libmach set it up at mach_init(). */
+MACHIO_API extern mach_port_t name_server_port;
+
+/* Check in a send right to `port_id` (a receive right: the service makes
+ * the send right) under `port_name`, for the caller's user only.
+ * `signature` (a send right, or MACH_PORT_NULL) must be given again to
+ * replace or check out the name: another is NETNAME_NOT_YOURS.  At most
+ * /sys/module/machio/parameters/max_netnames names per user
+ * (KERN_RESOURCE_SHORTAGE past it); a name goes when its port dies.
+ * MACH_SEND_INVALID_DEST if server_port is not name_server_port,
+ * MACH_SEND_INVALID_RIGHT for a right the caller does not hold,
+ * NETNAME_INVALID_PORT for a null port.  Names are the first 80 bytes, to
+ * the first NUL. */
+MACHIO_API kern_return_t netname_check_in(mach_port_t server_port, const char* port_name,
+                                          mach_port_t signature, mach_port_t port_id);
+/* The same with a send right the caller holds, copied. */
+MACHIO_API kern_return_t netname_register_send_right(mach_port_t server_port, const char* port_name,
+                                                     mach_port_t signature, mach_port_t port_id);
+/* A send right to what `port_name` names, in *port_id (under the port's
+ * name in this space if it has one).  `host_name` "" is this machine
+ * (another is NETNAME_NO_SUCH_HOST).  A name nobody checked in, or another
+ * user checked in, is KERN_INVALID_NAME: no answer tells that another
+ * user's name exists.  root finds every user's names, its own first. */
+MACHIO_API kern_return_t netname_look_up(mach_port_t server_port, const char* host_name,
+                                         const char* port_name, mach_port_t* port_id);
+/* Remove the caller's user's `port_name`: NETNAME_NOT_YOURS without its
+ * signature, KERN_INVALID_NAME if there is none. */
+MACHIO_API kern_return_t netname_check_out(mach_port_t server_port, const char* port_name,
+                                           mach_port_t signature);
+
 /* ---- Memory ---- */
 
 /* Unmap [trunc_page(address), round_page(address + size)) from the caller,

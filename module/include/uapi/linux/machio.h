@@ -41,6 +41,7 @@
 #define MACHIO_FEAT_PF_SIGNALS		(1ULL << 11)	/* Portfolio tasks and signals */
 #define MACHIO_FEAT_PF_IO		(1ULL << 12)	/* Portfolio items, IOReqs, ports */
 #define MACHIO_FEAT_PORTS		(1ULL << 13)	/* Mach port rights */
+#define MACHIO_FEAT_NETNAME		(1ULL << 14)	/* the name service */
 
 /* Mach port names: index << 8 | generation; never 0 nor ~0. */
 #define MACHIO_PORT_NULL	0U
@@ -103,7 +104,7 @@ struct machio_query {
 	__u32 host_name;	/* out: mach_host_self() */
 	__u32 task_name;	/* out: mach_task_self() */
 	__u32 max_names;	/* out: name space limit */
-	__u32 pad;		/* must be zero */
+	__u32 name_server;	/* out: the name service's name (MACHIO_FEAT_NETNAME) */
 	__u32 max_requests;	/* out: requests not yet freed, at most */
 	__u32 nr_requests;	/* out: requests in flight or unreaped now */
 	__u32 max_pinned_pages;	/* out: user pages pinned at once, at most */
@@ -916,6 +917,45 @@ struct machio_msg {
 	__u64 reserved[2];	/* must be zero */
 };
 
+/*
+ * The name service (Mach 3's netname server, kept by the module).  Every
+ * space's third name is a send right to it: MACHIO_NAME_SERVER.
+ */
+#define MACHIO_NAME_SERVER		0x301U
+#define MACHIO_NETNAME_MAX		80	/* netname_name_t */
+
+/*
+ * MACHIO_IOC_NETNAME: netname_check_in(@server, @name, @signature,
+ * @port) (@op CHECK_IN: @port a receive right, the service makes a send
+ * right; REGISTER_SEND_RIGHT: a send right, copied), netname_look_up(
+ * @server, @host, @name, &@port), netname_check_out(@server, @name,
+ * @signature).  @name and @host end at a NUL or after 80 bytes.
+ */
+struct machio_netname {
+	__u32 op;		/* in: MACHIO_NETNAME_* */
+	__u32 server;		/* in: MACHIO_NAME_SERVER */
+	__u32 signature;	/* in: a send right, or MACHIO_PORT_NULL */
+	__u32 port;		/* in (check-in); out (look-up) */
+	__s32 kr;		/* out */
+	__u32 pad;		/* must be zero */
+	char name[MACHIO_NETNAME_MAX];	/* in */
+	char host[MACHIO_NETNAME_MAX];	/* in (look-up): "" is this machine */
+	__u64 reserved[2];	/* must be zero */
+};
+
+#define MACHIO_NETNAME_CHECK_IN		1
+#define MACHIO_NETNAME_LOOK_UP		2
+#define MACHIO_NETNAME_CHECK_OUT	3
+#define MACHIO_NETNAME_REGISTER_SEND_RIGHT 4
+
+/* servers/netname_defs.h */
+#define MACHIO_NETNAME_SUCCESS		0
+#define MACHIO_NETNAME_NOT_YOURS	1000
+#define MACHIO_NETNAME_NOT_CHECKED_IN	1001
+#define MACHIO_NETNAME_NO_SUCH_HOST	1002
+#define MACHIO_NETNAME_HOST_NOT_FOUND	1003
+#define MACHIO_NETNAME_INVALID_PORT	1004
+
 #define MACHIO_IOC_PF_TASK		_IOWR(MACHIO_IOC_MAGIC, 0x10, struct machio_pf_task_info)
 #define MACHIO_IOC_PF_ALLOC_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x11, struct machio_pf_signal)
 #define MACHIO_IOC_PF_FREE_SIGNAL	_IOWR(MACHIO_IOC_MAGIC, 0x12, struct machio_pf_signal)
@@ -942,5 +982,6 @@ struct machio_msg {
 #define MACHIO_IOC_PORT_NAMES		_IOWR(MACHIO_IOC_MAGIC, 0x33, struct machio_port_names)
 #define MACHIO_IOC_MSG			_IOWR(MACHIO_IOC_MAGIC, 0x34, struct machio_msg)
 #define MACHIO_IOC_PORT_ATTRIBUTES	_IOWR(MACHIO_IOC_MAGIC, 0x35, struct machio_port_attributes)
+#define MACHIO_IOC_NETNAME		_IOWR(MACHIO_IOC_MAGIC, 0x36, struct machio_netname)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
