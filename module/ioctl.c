@@ -314,6 +314,33 @@ static long machio_ioc_msg(struct machio_space *space, void __user *argp)
 	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
+static long machio_ioc_port_move_member(struct machio_space *space, void __user *argp)
+{
+	struct machio_port_move_member a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.kr || a.pad || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	a.kr = machio_right_move_member(space, a.member, a.after);
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
+static long machio_ioc_port_set_status(struct machio_space *space, void __user *argp)
+{
+	struct machio_port_set_status a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.kr || a.pad || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	ret = machio_right_set_status(space, &a);
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
 /* netname_check_in, _look_up, _check_out, _register_send_right. */
 static long machio_ioc_netname(struct machio_space *space, void __user *argp)
 {
@@ -808,6 +835,8 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_MSG)] = { MACHIO_IOC_MSG, machio_ioc_msg },
 	[_IOC_NR(MACHIO_IOC_PORT_ATTRIBUTES)] = { MACHIO_IOC_PORT_ATTRIBUTES, machio_ioc_port_attributes },
 	[_IOC_NR(MACHIO_IOC_NETNAME)] = { MACHIO_IOC_NETNAME, machio_ioc_netname },
+	[_IOC_NR(MACHIO_IOC_PORT_MOVE_MEMBER)] = { MACHIO_IOC_PORT_MOVE_MEMBER, machio_ioc_port_move_member },
+	[_IOC_NR(MACHIO_IOC_PORT_SET_STATUS)] = { MACHIO_IOC_PORT_SET_STATUS, machio_ioc_port_set_status },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

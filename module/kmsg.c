@@ -72,6 +72,7 @@ static struct machio_kmsg *machio_kmsg_alloc(u32 size, u32 nr_desc)
 	if (!kmsg)
 		return NULL;
 	memset(kmsg, 0, offsetof(struct machio_kmsg, hdr));
+	INIT_LIST_HEAD(&kmsg->set_node);
 	kmsg->size = size;
 	kmsg->nr_rights = nr;
 	kmsg->rights = (void *)kmsg + rights;
@@ -274,7 +275,12 @@ static u8 machio_kright_take(struct machio_space *space, struct machio_entry *e,
 		machio_port_put(&mp->port);	/* the entry's: the message has its own */
 		return MACHIO_RIGHT_SEND_ONCE;
 	case MACHIO_MSG_TYPE_MOVE_RECEIVE:
-		/* A receiver waiting on it here learns it moved (MACH_RCV_PORT_CHANGED). */
+		/*
+		 * A receiver waiting on it here learns it moved
+		 * (MACH_RCV_PORT_CHANGED), and it leaves its set, which
+		 * stays here (OSF's ipc_port_clear_receiver).
+		 */
+		machio_mport_leave_set(mp);
 		machio_mport_receive_moved(mp);
 		e->rights &= ~MACHIO_RIGHT_RECEIVE;
 		if (!e->rights) {

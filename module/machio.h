@@ -103,6 +103,8 @@ struct machio_mport {
 	u32 msgcount;
 	wait_queue_head_t wait;		/* receivers, and senders waiting for room */
 	u32 rcv_gen;			/* counts moves of its receive right */
+	struct machio_mpset *pset;	/* the set it is a member of, or NULL */
+	struct list_head pset_node;	/* on its set's @members */
 	/* Its receive right in a message: the port that message is queued on (kmsg.c). */
 	struct machio_mport *transit;
 	struct list_head doomed;	/* machio_mport_destroy's work list */
@@ -123,6 +125,7 @@ struct machio_kright {
 /* A message in flight (kmsg.c): what mach_msg sent, with the rights it carries. */
 struct machio_kmsg {
 	struct list_head node;		/* on its destination's @msgs */
+	struct list_head set_node;	/* and on its set's, if it is a member of one */
 	u32 size;			/* header and body */
 	u32 nr_rights;
 	struct machio_kright *rights;	/* after the message */
@@ -136,10 +139,18 @@ static inline struct machio_mport *machio_kmsg_dest(struct machio_kmsg *kmsg)
 	return kmsg->rights[0].mp;
 }
 
-/* A Mach port set (mpset.c). */
+/*
+ * A Mach port set (mpset.c): its members' messages, in the order they
+ * came, on one list as OSF's set has one queue.  @lock (irqsave) nests
+ * inside a member's lock, and protects @members, @msgs and @active.
+ */
 struct machio_mpset {
 	struct machio_port port;
+	spinlock_t lock;
 	bool active;
+	struct list_head members;	/* struct machio_mport, by @pset_node */
+	struct list_head msgs;		/* struct machio_kmsg, by @set_node */
+	wait_queue_head_t wait;		/* receivers */
 };
 
 static inline struct machio_mport *machio_to_mport(struct machio_port *port)
@@ -749,6 +760,12 @@ void machio_mport_set_qlimit(struct machio_mport *mp, u32 qlimit);
 void machio_mport_status(struct machio_mport *mp, u32 *info);
 struct machio_mpset *machio_mpset_create(void);
 void machio_mpset_destroy(struct machio_mpset *set);
+s32 machio_mpset_move(struct machio_mport *mp, struct machio_mpset *set);
+void machio_mport_enqueue_locked(struct machio_mport *mp, struct machio_kmsg *kmsg);
+void machio_mport_leave_set_locked(struct machio_mport *mp);
+void machio_mport_leave_set(struct machio_mport *mp);
+s32 machio_right_move_member(struct machio_space *space, u32 member, u32 after);
+int machio_right_set_status(struct machio_space *space, struct machio_port_set_status *a);
 
 /* mmsg.c, kmsg.c */
 int machio_msg(struct machio_space *space, struct machio_msg *a);

@@ -88,7 +88,7 @@ static s32 machio_msg_send(struct machio_space *space, const struct machio_msg *
 	if (dead)
 		dest->msgcount--;	/* or it died meanwhile: sent, and destroyed with it */
 	else
-		list_add_tail(&kmsg->node, &dest->msgs);
+		machio_mport_enqueue_locked(dest, kmsg);
 	spin_unlock_irq(&dest->lock);
 	wake_up_all(&dest->wait);
 	if (dead)
@@ -105,11 +105,112 @@ static bool machio_mport_rcv_wake(struct machio_mport *mp, u32 gen)
 	       !list_empty_careful(&mp->msgs);
 }
 
-/* The receive half of mach_msg. */
+static bool machio_mpset_rcv_wake(struct machio_mpset *set)
+{
+	return !READ_ONCE(set->active) || !list_empty_careful(&set->msgs);
+}
+
+/*
+ * Receive @kmsg, the first message of @mp, whose lock the caller holds
+ * (and its set's lock, @set, for a receive from the set: dropped here
+ * too), into @space; @local is the name it comes in on (0: the receive
+ * right's name here).
+ */
+static s32 machio_msg_take(struct machio_space *space, struct machio_mport *mp,
+			   struct machio_kmsg *kmsg, struct machio_mpset *set, u32 local,
+			   const struct machio_msg *a)
+{
+	struct machio_msg_header __user *uhdr = u64_to_user_ptr(a->msg);
+	struct machio_entry *e;
+	s32 kr;
+
+	if (kmsg->size > a->rcv_size && (a->option & MACHIO_RCV_LARGE)) {
+		/* Left queued; the caller learns the size it needs. */
+		u32 size = kmsg->size;
+
+		if (set)
+			spin_unlock(&set->lock);
+		spin_unlock_irq(&mp->lock);
+		return put_user(size, &uhdr->msgh_size) ? MACHIO_RCV_INVALID_DATA :
+							  MACHIO_RCV_TOO_LARGE;
+	}
+	list_del(&kmsg->node);
+	list_del_init(&kmsg->set_node);
+	if (set)
+		spin_unlock(&set->lock);
+	mp->msgcount--;
+	kmsg->hdr.msgh_seqno = mp->seqno++;
+	spin_unlock_irq(&mp->lock);
+	wake_up_all(&mp->wait);	/* a sender may have room now */
+	machio_kmsg_clear_transit(kmsg);
+	if (kmsg->size > a->rcv_size) {
+		machio_kmsg_destroy(kmsg);
+		return MACHIO_RCV_TOO_LARGE;
+	}
+	if (!local) {
+		spin_lock(&space->lock);
+		e = machio_entry_of(space, &mp->port);
+		local = e ? machio_entry_name(space, e) : MACHIO_PORT_NULL;
+		spin_unlock(&space->lock);
+	}
+	kr = machio_kmsg_copyout(space, kmsg, local);
+	if (copy_to_user(uhdr, &kmsg->hdr, kmsg->size))
+		kr = MACHIO_RCV_INVALID_DATA;
+	machio_kmsg_destroy(kmsg);
+	return kr;
+}
+
+/* Receive from the port set @set: the oldest message of any member. */
+static s32 machio_msg_receive_set(struct machio_space *space, struct machio_mpset *set,
+				  const struct machio_msg *a)
+{
+	bool timed = a->option & MACHIO_RCV_TIMEOUT;
+	struct machio_kmsg *kmsg;
+	struct machio_mport *mp;
+	int ret;
+
+	for (;;) {
+		spin_lock_irq(&set->lock);
+		if (!set->active) {
+			spin_unlock_irq(&set->lock);
+			return MACHIO_RCV_PORT_DIED;
+		}
+		kmsg = list_first_entry_or_null(&set->msgs, struct machio_kmsg, set_node);
+		if (!kmsg) {
+			spin_unlock_irq(&set->lock);
+			ret = machio_msg_wait(set->wait, machio_mpset_rcv_wake(set), timed,
+					      a->timeout);
+			if (ret)
+				return ret == -ETIMEDOUT ? MACHIO_RCV_TIMED_OUT :
+							   MACHIO_RCV_INTERRUPTED;
+			continue;
+		}
+		/* The member's lock comes first: take it, then look again. */
+		mp = machio_kmsg_dest(kmsg);
+		machio_port_get(&mp->port);
+		spin_unlock_irq(&set->lock);
+		spin_lock_irq(&mp->lock);
+		spin_lock(&set->lock);
+		kmsg = list_first_entry_or_null(&set->msgs, struct machio_kmsg, set_node);
+		if (kmsg && machio_kmsg_dest(kmsg) == mp && mp->pset == set) {
+			s32 kr;
+
+			/* Its port's first message too: both lists keep the order they came in. */
+			WARN_ON_ONCE(list_first_entry(&mp->msgs, struct machio_kmsg, node) != kmsg);
+			kr = machio_msg_take(space, mp, kmsg, set, 0, a);
+			machio_port_put(&mp->port);
+			return kr;
+		}
+		spin_unlock(&set->lock);
+		spin_unlock_irq(&mp->lock);
+		machio_port_put(&mp->port);
+	}
+}
+
+/* The receive half of mach_msg, from a receive right or a port set. */
 static s32 machio_msg_receive(struct machio_space *space, const struct machio_msg *a)
 {
 	bool timed = a->option & MACHIO_RCV_TIMEOUT;
-	struct machio_msg_header __user *uhdr = u64_to_user_ptr(a->msg);
 	struct machio_kmsg *kmsg;
 	struct machio_entry *e;
 	struct machio_mport *mp;
@@ -119,6 +220,15 @@ static s32 machio_msg_receive(struct machio_space *space, const struct machio_ms
 
 	spin_lock(&space->lock);
 	e = machio_entry_find(space, a->rcv_name);
+	if (e && e->kind == MACHIO_KIND_PSET) {
+		struct machio_mpset *set = container_of(e->port, struct machio_mpset, port);
+
+		machio_port_get(&set->port);
+		spin_unlock(&space->lock);
+		kr = machio_msg_receive_set(space, set, a);
+		machio_port_put(&set->port);
+		return kr;
+	}
 	if (!e || e->kind != MACHIO_KIND_MPORT || !(e->rights & MACHIO_RIGHT_RECEIVE)) {
 		spin_unlock(&space->lock);
 		return MACHIO_RCV_INVALID_NAME;
@@ -130,8 +240,9 @@ static s32 machio_msg_receive(struct machio_space *space, const struct machio_ms
 
 	for (;;) {
 		spin_lock_irq(&mp->lock);
-		if (!mp->active || mp->rcv_gen != gen) {
-			kr = mp->active ? MACHIO_RCV_PORT_CHANGED : MACHIO_RCV_PORT_DIED;
+		if (!mp->active || mp->rcv_gen != gen || mp->pset) {
+			kr = !mp->active ? MACHIO_RCV_PORT_DIED :
+			     mp->rcv_gen != gen ? MACHIO_RCV_PORT_CHANGED : MACHIO_RCV_IN_SET;
 			spin_unlock_irq(&mp->lock);
 			goto out;
 		}
@@ -145,29 +256,7 @@ static s32 machio_msg_receive(struct machio_space *space, const struct machio_ms
 			goto out;
 		}
 	}
-	if (kmsg->size > a->rcv_size && (a->option & MACHIO_RCV_LARGE)) {
-		/* Left queued; the caller learns the size it needs. */
-		u32 size = kmsg->size;
-
-		spin_unlock_irq(&mp->lock);
-		kr = put_user(size, &uhdr->msgh_size) ? MACHIO_RCV_INVALID_DATA : MACHIO_RCV_TOO_LARGE;
-		goto out;
-	}
-	list_del(&kmsg->node);
-	mp->msgcount--;
-	kmsg->hdr.msgh_seqno = mp->seqno++;
-	spin_unlock_irq(&mp->lock);
-	wake_up_all(&mp->wait);	/* a sender may have room now */
-	machio_kmsg_clear_transit(kmsg);
-	if (kmsg->size > a->rcv_size) {
-		machio_kmsg_destroy(kmsg);
-		kr = MACHIO_RCV_TOO_LARGE;
-		goto out;
-	}
-	kr = machio_kmsg_copyout(space, kmsg, a->rcv_name);
-	if (copy_to_user(uhdr, &kmsg->hdr, kmsg->size))
-		kr = MACHIO_RCV_INVALID_DATA;
-	machio_kmsg_destroy(kmsg);
+	kr = machio_msg_take(space, mp, kmsg, NULL, a->rcv_name, a);
 out:
 	machio_port_put(&mp->port);
 	return kr;

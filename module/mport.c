@@ -36,6 +36,7 @@ struct machio_mport *machio_mport_create(bool rt)
 	mp->rt = rt;
 	mp->qlimit = MACHIO_PORT_QLIMIT_DEFAULT;
 	INIT_LIST_HEAD(&mp->msgs);
+	INIT_LIST_HEAD(&mp->pset_node);
 	init_waitqueue_head(&mp->wait);
 	return mp;
 }
@@ -57,6 +58,7 @@ void machio_mport_destroy_list(struct list_head *doomed)
 
 		list_del(&mp->doomed);
 		spin_lock_irqsave(&mp->lock, flags);
+		machio_mport_leave_set_locked(mp);
 		mp->active = false;
 		list_splice_init(&mp->msgs, &gone);
 		/* What a sender reserved stays counted until it sees the port died. */
@@ -158,7 +160,7 @@ void machio_mport_set_qlimit(struct machio_mport *mp, u32 qlimit)
 
 /*
  * MACH_PORT_RECEIVE_STATUS, OSF's mach_port_status_t word by word:
- * mps_pset (no sets take members yet: MACH_PORT_NULL), mps_seqno,
+ * mps_pset (the caller fills in its set's name), mps_seqno,
  * mps_mscount, mps_qlimit, mps_msgcount, mps_sorights, mps_srights (any
  * send rights), mps_pdrequest, mps_nsrequest (no requests yet), mps_flags.
  */

@@ -176,8 +176,8 @@ s32 machio_right_allocate(struct machio_space *space, struct machio_port_allocat
 	e->port = port;
 	e->rights = rights;
 	e->urefs = kind == MACHIO_KIND_DEAD ? 1 : 0;
-	if (rights)
-		machio_entry_hash(space, e);
+	if (port)
+		machio_entry_hash(space, e);	/* a receive right or a set */
 	spin_unlock(&space->lock);
 	a->name = name;
 	return MACHIO_KERN_SUCCESS;
@@ -650,6 +650,108 @@ int machio_right_names(struct machio_space *space, struct machio_port_names *a)
 	return ret;
 }
 
+/* MACH_PORT_RECEIVE_STATUS, with mps_pset the name of its set here. */
+static void machio_right_status(struct machio_space *space, struct machio_mport *mp, u32 *info)
+{
+	struct machio_entry *e = NULL;
+	unsigned long flags;
+
+	machio_mport_status(mp, info);
+	spin_lock(&space->lock);
+	spin_lock_irqsave(&mp->lock, flags);
+	if (mp->pset)
+		e = machio_entry_of(space, &mp->pset->port);
+	spin_unlock_irqrestore(&mp->lock, flags);
+	info[0] = e ? machio_entry_name(space, e) : MACHIO_PORT_NULL;
+	spin_unlock(&space->lock);
+}
+
+/*
+ * mach_port_move_member, in OSF's order: KERN_INVALID_NAME and
+ * KERN_INVALID_RIGHT for @member (not a receive right), then for @after
+ * (not a port set); KERN_NOT_IN_SET to take a port out of no set.  A
+ * port is in one set at most: joining another leaves the first.
+ */
+s32 machio_right_move_member(struct machio_space *space, u32 member, u32 after)
+{
+	struct machio_mpset *set = NULL;
+	struct machio_entry *e, *s;
+	s32 kr;
+
+	spin_lock(&space->lock);
+	e = machio_right_find(space, member);
+	if (!e) {
+		kr = MACHIO_KERN_INVALID_NAME;
+		goto out;
+	}
+	if (e->kind != MACHIO_KIND_MPORT || !(e->rights & MACHIO_RIGHT_RECEIVE)) {
+		kr = MACHIO_KERN_INVALID_RIGHT;
+		goto out;
+	}
+	if (after != MACHIO_PORT_NULL) {
+		s = machio_right_find(space, after);
+		if (!s || s->kind != MACHIO_KIND_PSET) {
+			kr = s ? MACHIO_KERN_INVALID_RIGHT : MACHIO_KERN_INVALID_NAME;
+			goto out;
+		}
+		set = container_of(s->port, struct machio_mpset, port);
+	}
+	/* Under the space's lock: neither right can leave it meanwhile. */
+	kr = machio_mpset_move(machio_to_mport(e->port), set);
+out:
+	spin_unlock(&space->lock);
+	return kr;
+}
+
+/*
+ * mach_port_get_set_status: the names of @a->name's members, if
+ * @a->count has room for them all; @a->count is how many there are either
+ * way.  KERN_INVALID_NAME, KERN_INVALID_RIGHT (not a port set); -EFAULT
+ * if the array cannot be written, -ENOMEM.
+ */
+int machio_right_set_status(struct machio_space *space, struct machio_port_set_status *a)
+{
+	u32 *buf = NULL, room = 0, n = 0, i;
+	struct machio_mpset *set;
+	struct machio_entry *e;
+	int ret = 0;
+
+	a->kr = MACHIO_KERN_SUCCESS;
+	for (;;) {
+		spin_lock(&space->lock);
+		if (space->nr_used <= room)
+			break;
+		room = space->nr_used;
+		spin_unlock(&space->lock);
+		kvfree(buf);
+		buf = kvmalloc_array(room, sizeof(*buf), MACHIO_GFP);
+		if (!buf)
+			return -ENOMEM;
+	}
+	e = machio_right_find(space, a->name);
+	if (!e || e->kind != MACHIO_KIND_PSET) {
+		spin_unlock(&space->lock);
+		kvfree(buf);
+		a->kr = e ? MACHIO_KERN_INVALID_RIGHT : MACHIO_KERN_INVALID_NAME;
+		a->count = 0;
+		return 0;
+	}
+	set = container_of(e->port, struct machio_mpset, port);
+	for (i = 1; i < space->nr_slots; i++) {
+		e = &space->table[i];
+		if (e->kind == MACHIO_KIND_MPORT && (e->rights & MACHIO_RIGHT_RECEIVE) &&
+		    READ_ONCE(machio_to_mport(e->port)->pset) == set)
+			buf[n++] = machio_entry_name(space, e);
+	}
+	spin_unlock(&space->lock);
+	if (n <= a->count && n &&
+	    copy_to_user(u64_to_user_ptr(a->members), buf, n * sizeof(*buf)))
+		ret = -EFAULT;
+	kvfree(buf);
+	a->count = n;
+	return ret;
+}
+
 /* The words each flavor takes, or 0 for a flavor there is not. */
 static u32 machio_attr_words(s32 flavor)
 {
@@ -704,7 +806,7 @@ s32 machio_right_attributes(struct machio_space *space, struct machio_port_attri
 		if (a->flavor == MACHIO_PORT_LIMITS_INFO)
 			a->info[0] = READ_ONCE(mp->qlimit);
 		else if (a->flavor == MACHIO_PORT_RECEIVE_STATUS)
-			machio_mport_status(mp, a->info);
+			machio_right_status(space, mp, a->info);
 	}
 	machio_port_put(&mp->port);
 	return MACHIO_KERN_SUCCESS;

@@ -363,8 +363,11 @@ TEST_F(msg, errors)
 	EXPECT_EQ(MACHIO_SEND_INVALID_DEST, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
 	fill(&m, self->port, set, MACHIO_MSGH_BITS(MSGT(MAKE_SEND), MSGT(MAKE_SEND)), 1, 0);
 	EXPECT_EQ(MACHIO_SEND_INVALID_REPLY, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
-	EXPECT_EQ(MACHIO_RCV_INVALID_NAME, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0, sizeof(r), set,
-						    0));
+	EXPECT_EQ(MACHIO_RCV_INVALID_NAME, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0, sizeof(r),
+						    0x123401, 0));
+	/* An empty set: nothing to receive (machio_pset_test has the rest). */
+	EXPECT_EQ(MACHIO_RCV_TIMED_OUT, mach_msg(self->fd, &r, MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT,
+						 0, sizeof(r), set, 0));
 	/* Nothing went anywhere. */
 	EXPECT_EQ(MACHIO_RCV_TIMED_OUT, mach_msg(self->fd, &r, MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT,
 						 0, sizeof(r), self->port, 0));

@@ -202,6 +202,44 @@ extern "C" kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_
     }
 }
 
+extern "C" kern_return_t mach_port_move_member(ipc_space_t task, mach_port_name_t member,
+                                               mach_port_name_t after) {
+    struct machio_port_move_member arg = {};
+    arg.member = member;
+    arg.after = after;
+    return port_call(task, MACHIO_IOC_PORT_MOVE_MEMBER, arg);
+}
+
+extern "C" kern_return_t mach_port_get_set_status(ipc_space_t task, mach_port_name_t name,
+                                                  mach_port_name_array_t* members,
+                                                  mach_msg_type_number_t* membersCnt) {
+    if (!members || !membersCnt)
+        return KERN_INVALID_ADDRESS;
+    struct machio_port_set_status arg = {};
+    arg.name = name;
+    // Fresh pages, as MIG's out-of-line array, until they hold every member.
+    for (uint32_t room = 0;;) {
+        size_t bytes = std::max<size_t>(room, 1) * sizeof(mach_port_t);
+        void* m =
+            ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+            return KERN_RESOURCE_SHORTAGE;
+        arg.members = reinterpret_cast<uintptr_t>(m);
+        arg.count = room;
+        arg.kr = 0;
+        kern_return_t kr = port_call(task, MACHIO_IOC_PORT_SET_STATUS, arg);
+        if (kr == KERN_SUCCESS && arg.count <= room) {
+            *members = static_cast<mach_port_name_t*>(m);
+            *membersCnt = arg.count;
+            return KERN_SUCCESS;
+        }
+        ::munmap(m, bytes);
+        if (kr != KERN_SUCCESS)
+            return kr;
+        room = arg.count;
+    }
+}
+
 static_assert(sizeof(mach_port_status_t) == MACH_PORT_RECEIVE_STATUS_COUNT * sizeof(int));
 
 extern "C" kern_return_t mach_port_get_attributes(ipc_space_t task, mach_port_name_t name,

@@ -1673,6 +1673,43 @@ TEST_F(CApi, MachMsgRoundTripWithASendOnceReply) {
     EXPECT_EQ(mach_port_destroy(task, reply), KERN_SUCCESS);
 }
 
+TEST_F(CApi, PortSetReceivesFromItsMembers) {
+    mach_port_t task = mach_task_self();
+    mach_port_name_t set = MACH_PORT_NULL, a = MACH_PORT_NULL, b = MACH_PORT_NULL;
+    ASSERT_EQ(mach_port_allocate(task, MACH_PORT_RIGHT_PORT_SET, &set), KERN_SUCCESS);
+    ASSERT_EQ(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &a), KERN_SUCCESS);
+    ASSERT_EQ(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &b), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_move_member(task, a, MACH_PORT_NULL), KERN_NOT_IN_SET);
+    EXPECT_EQ(mach_port_move_member(task, set, set), KERN_INVALID_RIGHT);
+    ASSERT_EQ(mach_port_move_member(task, a, set), KERN_SUCCESS);
+    ASSERT_EQ(mach_port_move_member(task, b, set), KERN_SUCCESS);
+    mach_port_name_array_t members = nullptr;
+    mach_msg_type_number_t count = 0;
+    ASSERT_EQ(mach_port_get_set_status(task, set, &members, &count), KERN_SUCCESS);
+    EXPECT_EQ(count, 2U);
+    EXPECT_EQ(vm_deallocate(task, vm_address_t(members), count * sizeof(*members)), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_get_set_status(task, a, &members, &count), KERN_INVALID_RIGHT);
+    for (mach_port_t to : {b, a}) {
+        mach_msg_header_t h = {};
+        h.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0);
+        h.msgh_size = sizeof(h);
+        h.msgh_remote_port = to;
+        ASSERT_EQ(mach_msg(&h, MACH_SEND_MSG, sizeof(h), 0, MACH_PORT_NULL, 0, MACH_PORT_NULL),
+                  MACH_MSG_SUCCESS);
+    }
+    mach_msg_header_t r = {};
+    EXPECT_EQ(mach_msg(&r, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(r), a, 0, MACH_PORT_NULL),
+              MACH_RCV_IN_SET);
+    for (mach_port_t from : {b, a}) {
+        ASSERT_EQ(mach_msg(&r, MACH_RCV_MSG, 0, sizeof(r), set, 0, MACH_PORT_NULL),
+                  MACH_MSG_SUCCESS);
+        EXPECT_EQ(r.msgh_local_port, from);
+    }
+    EXPECT_EQ(mach_port_destroy(task, set), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_destroy(task, a), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_destroy(task, b), KERN_SUCCESS);
+}
+
 TEST_F(CApi, NetnameCheckInLookUpCheckOut) {
     mach_port_t task = mach_task_self();
     mach_port_name_t port = MACH_PORT_NULL, sig = MACH_PORT_NULL, found = MACH_PORT_NULL;

@@ -136,6 +136,7 @@ typedef uintptr_t vm_size_t;
 #define KERN_UREFS_OVERFLOW 19
 #define KERN_INVALID_CAPABILITY 20
 #define KERN_RIGHT_EXISTS 21
+#define KERN_NOT_IN_SET 12
 #define KERN_INVALID_HOST 22
 #define KERN_MEMORY_PRESENT 23
 #define KERN_MEMORY_DATA_MOVED 24
@@ -437,6 +438,20 @@ MACHIO_API kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_
                                          mach_port_type_array_t* types,
                                          mach_msg_type_number_t* typesCnt);
 
+/* Put the receive right `member` into the port set `after` (leaving the set
+ * it was in), or take it out of its set (`after` MACH_PORT_NULL:
+ * KERN_NOT_IN_SET if it is in none).  KERN_INVALID_NAME, KERN_INVALID_RIGHT
+ * (member not a receive right, after not a port set).  A receive on the set
+ * takes the oldest message of any member (mach_msg's msgh_local_port says
+ * which); a receive on a member itself is MACH_RCV_IN_SET. */
+MACHIO_API kern_return_t mach_port_move_member(ipc_space_t task, mach_port_name_t member,
+                                               mach_port_name_t after);
+/* The names of the set's members, in fresh memory (vm_deallocate it).
+ * KERN_INVALID_NAME, KERN_INVALID_RIGHT (not a port set). */
+MACHIO_API kern_return_t mach_port_get_set_status(ipc_space_t task, mach_port_name_t name,
+                                                  mach_port_name_array_t* members,
+                                                  mach_msg_type_number_t* membersCnt);
+
 /* Port attributes: a receive right's queue limit and status. */
 typedef int mach_port_flavor_t;
 typedef int* mach_port_info_t;
@@ -581,6 +596,7 @@ typedef struct {
 #define MACH_RCV_TOO_LARGE 0x10004004
 #define MACH_RCV_INTERRUPTED 0x10004005
 #define MACH_RCV_PORT_CHANGED 0x10004006
+#define MACH_RCV_IN_SET 0x1000400a
 #define MACH_RCV_INVALID_DATA 0x10004008
 #define MACH_RCV_PORT_DIED 0x10004009
 #define MACH_RCV_HEADER_ERROR 0x1000400b

@@ -57,6 +57,7 @@
 /* And those of the port calls. */
 #define MACHIO_KERN_NO_SPACE		3
 #define MACHIO_KERN_FAILURE		5
+#define MACHIO_KERN_NOT_IN_SET		12
 #define MACHIO_KERN_NAME_EXISTS		13
 #define MACHIO_KERN_INVALID_NAME	15
 #define MACHIO_KERN_INVALID_TASK	16
@@ -800,6 +801,33 @@ struct machio_port_names {
 };
 
 /*
+ * MACHIO_IOC_PORT_MOVE_MEMBER: mach_port_move_member(task, @member,
+ * @after): the receive right @member into the port set @after, or out of
+ * its set (@after MACHIO_PORT_NULL).
+ */
+struct machio_port_move_member {
+	__u32 member;		/* in */
+	__u32 after;		/* in */
+	__s32 kr;		/* out */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/*
+ * MACHIO_IOC_PORT_SET_STATUS: mach_port_get_set_status(task, @name,
+ * &members, &count): the names of the set's members into @members, if
+ * @count has room for them all; @count comes back as how many there are.
+ */
+struct machio_port_set_status {
+	__u32 name;		/* in */
+	__u32 count;		/* in: room; out: members */
+	__u64 members;		/* in: user pointer to __u32[@count] */
+	__s32 kr;		/* out */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/*
  * mach_msg (mach/message.h, OSF MK): the header, as OSF lays it out
  * (msgh_seqno where xnu later put a voucher), then the body.
  */
@@ -890,6 +918,7 @@ struct machio_msg_ool_descriptor {
 #define MACHIO_RCV_PORT_CHANGED		0x10004006
 #define MACHIO_RCV_PORT_DIED		0x10004009
 #define MACHIO_RCV_INVALID_DATA		0x10004008
+#define MACHIO_RCV_IN_SET		0x1000400a
 #define MACHIO_RCV_HEADER_ERROR		0x1000400b
 #define MACHIO_RCV_BODY_ERROR		0x1000400c
 #define MACHIO_MSG_IPC_SPACE		0x00002000	/* with _HEADER/_BODY_ERROR: no room for a name */
@@ -983,5 +1012,7 @@ struct machio_netname {
 #define MACHIO_IOC_MSG			_IOWR(MACHIO_IOC_MAGIC, 0x34, struct machio_msg)
 #define MACHIO_IOC_PORT_ATTRIBUTES	_IOWR(MACHIO_IOC_MAGIC, 0x35, struct machio_port_attributes)
 #define MACHIO_IOC_NETNAME		_IOWR(MACHIO_IOC_MAGIC, 0x36, struct machio_netname)
+#define MACHIO_IOC_PORT_MOVE_MEMBER	_IOWR(MACHIO_IOC_MAGIC, 0x37, struct machio_port_move_member)
+#define MACHIO_IOC_PORT_SET_STATUS	_IOWR(MACHIO_IOC_MAGIC, 0x38, struct machio_port_set_status)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
