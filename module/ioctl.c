@@ -341,6 +341,19 @@ static long machio_ioc_port_set_status(struct machio_space *space, void __user *
 	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
+static long machio_ioc_port_request_notification(struct machio_space *space,
+						 void __user *argp)
+{
+	struct machio_port_request_notification a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.kr || a.pad || a.previous || memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	a.kr = machio_notify_request(space, &a);
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
 /* netname_check_in, _look_up, _check_out, _register_send_right. */
 static long machio_ioc_netname(struct machio_space *space, void __user *argp)
 {
@@ -837,6 +850,8 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_NETNAME)] = { MACHIO_IOC_NETNAME, machio_ioc_netname },
 	[_IOC_NR(MACHIO_IOC_PORT_MOVE_MEMBER)] = { MACHIO_IOC_PORT_MOVE_MEMBER, machio_ioc_port_move_member },
 	[_IOC_NR(MACHIO_IOC_PORT_SET_STATUS)] = { MACHIO_IOC_PORT_SET_STATUS, machio_ioc_port_set_status },
+	[_IOC_NR(MACHIO_IOC_PORT_REQUEST_NOTIFICATION)] = {
+		MACHIO_IOC_PORT_REQUEST_NOTIFICATION, machio_ioc_port_request_notification },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

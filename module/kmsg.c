@@ -62,15 +62,12 @@ static bool machio_name_valid(u32 name)
 	return name != MACHIO_PORT_NULL && name != MACHIO_PORT_DEAD;
 }
 
-static struct machio_kmsg *machio_kmsg_alloc(u32 size, u32 nr_desc)
+/* Lay out a message of @size bytes with @nr_desc body rights in @kmsg's buffer. */
+static struct machio_kmsg *machio_kmsg_init(struct machio_kmsg *kmsg, u32 size, u32 nr_desc)
 {
 	size_t rights = ALIGN(offsetof(struct machio_kmsg, hdr) + size, 8);
 	u32 nr = 2 + nr_desc;
-	struct machio_kmsg *kmsg;
 
-	kmsg = kvmalloc(rights + nr * sizeof(struct machio_kright), MACHIO_GFP);
-	if (!kmsg)
-		return NULL;
 	memset(kmsg, 0, offsetof(struct machio_kmsg, hdr));
 	INIT_LIST_HEAD(&kmsg->set_node);
 	kmsg->size = size;
@@ -80,48 +77,116 @@ static struct machio_kmsg *machio_kmsg_alloc(u32 size, u32 nr_desc)
 	return kmsg;
 }
 
+/* A message of @size bytes with room for @nr_desc body rights, its header rights none yet. */
+struct machio_kmsg *machio_kmsg_alloc(u32 size, u32 nr_desc, gfp_t gfp)
+{
+	struct machio_kmsg *kmsg = kvmalloc(machio_kmsg_bytes(size, nr_desc), gfp);
+
+	return kmsg ? machio_kmsg_init(kmsg, size, nr_desc) : NULL;
+}
+
+/*
+ * A message from realtime @mp's pool: one of its buffers, which the
+ * caller's reserved place in the queue guarantees (or, for a kernel
+ * message, the caller counts it in the queue).  Under @mp's lock.
+ */
+struct machio_kmsg *machio_kmsg_from_pool(struct machio_mport *mp, u32 size, u32 nr_desc)
+{
+	struct machio_kmsg *kmsg = machio_rtpool_get(mp);
+
+	if (!kmsg)
+		return NULL;
+	machio_kmsg_init(kmsg, size, nr_desc);
+	machio_port_get(&mp->port);
+	kmsg->pool = mp;
+	return kmsg;
+}
+
+/* Its buffer goes: back to its pool, or freed. */
+void machio_kmsg_free(struct machio_kmsg *kmsg)
+{
+	struct machio_mport *pool = kmsg->pool;
+
+	if (!pool) {
+		kvfree(kmsg);
+		return;
+	}
+	machio_rtpool_put(pool, kmsg);
+	machio_port_put(&pool->port);
+}
+
+/*
+ * The first look at the message of @size bytes at @umsg: its header
+ * into @hdr, the descriptors it counts into @n (0 with an error of the
+ * body's form in @body_kr, which OSF reports after the header's rights).
+ * 0, or mach_msg's error.
+ */
+s32 machio_kmsg_peek(const void __user *umsg, u32 size, struct machio_msg_header *hdr,
+		     u32 *n, s32 *body_kr)
+{
+	struct machio_msg_body body;
+
+	*n = 0;
+	*body_kr = MACHIO_MSG_SUCCESS;
+	if (size < sizeof(*hdr) || (size & 3))
+		return MACHIO_SEND_MSG_TOO_SMALL;
+	if (size > MACHIO_MSG_SIZE_MAX)
+		return MACHIO_SEND_TOO_LARGE;
+	if (copy_from_user(hdr, umsg, sizeof(*hdr)))
+		return MACHIO_SEND_INVALID_DATA;
+	if (!(hdr->msgh_bits & MACHIO_MSGH_BITS_COMPLEX))
+		return MACHIO_MSG_SUCCESS;
+	if (size < MACHIO_BODY_START) {
+		*body_kr = MACHIO_SEND_MSG_TOO_SMALL;
+		return MACHIO_MSG_SUCCESS;
+	}
+	if (copy_from_user(&body, umsg + sizeof(*hdr), sizeof(body)))
+		return MACHIO_SEND_INVALID_DATA;
+	if (body.msgh_descriptor_count > (size - MACHIO_BODY_START) / MACHIO_PORT_DESC_SIZE)
+		*body_kr = MACHIO_SEND_MSG_TOO_SMALL;
+	else
+		*n = body.msgh_descriptor_count;
+	return MACHIO_MSG_SUCCESS;
+}
+
 /*
  * Copy in the message of @size bytes at @umsg and check its form: the
  * header's bits, and a complex message's descriptors (port descriptors
  * only; memory travels inline).  The rights are only named here; the
  * body's form errors wait in @body_kr, because OSF reports the header's
- * rights first.  NULL, with *@kr mach_msg's error, if it is no message.
+ * rights first.  With @rt, the realtime destination whose queue place
+ * the caller reserved, the message takes one of its pool's buffers and
+ * nothing is allocated.  NULL, with *@kr mach_msg's error, if it is no
+ * message.
  */
-struct machio_kmsg *machio_kmsg_copyin(const void __user *umsg, u32 size, s32 *kr)
+struct machio_kmsg *machio_kmsg_copyin(const void __user *umsg, u32 size,
+				       struct machio_mport *rt, s32 *kr)
 {
-	struct machio_msg_body body = {};
 	struct machio_msg_header hdr;
 	struct machio_kmsg *kmsg;
-	s32 body_kr = MACHIO_MSG_SUCCESS;
-	u32 rdisp, ldisp, i, n = 0;
+	u32 rdisp, ldisp, i, n;
+	s32 body_kr;
 
-	if (size < sizeof(hdr) || (size & 3)) {
-		*kr = MACHIO_SEND_MSG_TOO_SMALL;
+	*kr = machio_kmsg_peek(umsg, size, &hdr, &n, &body_kr);
+	if (*kr)
 		return NULL;
+	if (rt) {
+		if (!machio_rtpool_fits(size, n)) {
+			*kr = MACHIO_SEND_TOO_LARGE;
+			return NULL;
+		}
+		spin_lock_irq(&rt->lock);
+		kmsg = machio_kmsg_from_pool(rt, size, n);
+		spin_unlock_irq(&rt->lock);
+	} else {
+		kmsg = machio_kmsg_alloc(size, n, MACHIO_GFP);
 	}
-	if (size > MACHIO_MSG_SIZE_MAX) {
-		*kr = MACHIO_SEND_TOO_LARGE;
-		return NULL;
-	}
-	if (copy_from_user(&hdr, umsg, sizeof(hdr)))
-		goto fault;
-	if (hdr.msgh_bits & MACHIO_MSGH_BITS_COMPLEX) {
-		if (size < MACHIO_BODY_START)
-			body_kr = MACHIO_SEND_MSG_TOO_SMALL;
-		else if (copy_from_user(&body, umsg + sizeof(hdr), sizeof(body)))
-			goto fault;
-		else if (body.msgh_descriptor_count > (size - MACHIO_BODY_START) / MACHIO_PORT_DESC_SIZE)
-			body_kr = MACHIO_SEND_MSG_TOO_SMALL;
-		else
-			n = body.msgh_descriptor_count;
-	}
-	kmsg = machio_kmsg_alloc(size, n);
 	if (!kmsg) {
 		*kr = MACHIO_SEND_NO_BUFFER;
 		return NULL;
 	}
 	if (copy_from_user(&kmsg->hdr, umsg, size)) {
-		kvfree(kmsg);
+		machio_kmsg_free(kmsg);
 		goto fault;
 	}
 	/* What was checked is what counts, whatever the sender's memory says now. */
@@ -135,7 +200,7 @@ struct machio_kmsg *machio_kmsg_copyin(const void __user *umsg, u32 size, s32 *k
 			       MACHIO_MSGH_BITS_COMPLEX)) ||
 	    !machio_msgt_is_send(rdisp) ||
 	    (hdr.msgh_local_port != MACHIO_PORT_NULL && !machio_msgt_is_send(ldisp))) {
-		kvfree(kmsg);
+		machio_kmsg_free(kmsg);
 		*kr = MACHIO_SEND_INVALID_HEADER;
 		return NULL;
 	}
@@ -255,7 +320,7 @@ s32 machio_kmsg_check_rights(struct machio_space *space, struct machio_kmsg *kms
  * (MACHIO_RIGHT_*) and a reference to its port, counted there.  A moved
  * right leaves the entry.  Under the space's lock.
  */
-static u8 machio_kright_take(struct machio_space *space, struct machio_entry *e, u32 msgt)
+u8 machio_kright_take(struct machio_space *space, struct machio_entry *e, u32 msgt)
 {
 	struct machio_mport *mp = machio_to_mport(e->port);
 
@@ -427,12 +492,17 @@ void machio_kmsg_release(struct machio_kmsg *kmsg, struct list_head *doomed)
 			machio_mport_drop_send(mp);
 			break;
 		default:
+			if (i > 0 || !kmsg->received) {
+				/* Destroyed unused: a send-once notification. */
+				machio_mport_destroy_send_once(mp);
+				continue;
+			}
 			machio_mport_drop_send_once(mp);
 			break;
 		}
 		machio_port_put(&mp->port);
 	}
-	kvfree(kmsg);
+	machio_kmsg_free(kmsg);
 }
 
 /* Destroy @kmsg and the rights it carries.  Process context. */

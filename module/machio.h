@@ -81,6 +81,7 @@ struct machio_entry {
 	u8 kind;
 	u8 gen;
 	bool hashed;			/* on the port-to-name hash */
+	bool dnrequest;			/* its port has a dead-name request for it */
 };
 
 /*
@@ -103,6 +104,14 @@ struct machio_mport {
 	u32 msgcount;
 	wait_queue_head_t wait;		/* receivers, and senders waiting for room */
 	u32 rcv_gen;			/* counts moves of its receive right */
+	/* Notification requests (notify.c), each a reserved message. */
+	struct machio_kmsg *nsrequest;	/* no-senders */
+	/* A realtime port's message buffers (rtpool.c). */
+	void *rt_free;
+	u32 rt_nfree;
+	u32 rt_total;
+	u32 nssync;
+	struct list_head dnrequests;	/* dead-name: struct machio_kmsg by @node */
 	struct machio_mpset *pset;	/* the set it is a member of, or NULL */
 	struct list_head pset_node;	/* on its set's @members */
 	/* Its receive right in a message: the port that message is queued on (kmsg.c). */
@@ -130,9 +139,25 @@ struct machio_kmsg {
 	u32 nr_rights;
 	struct machio_kright *rights;	/* after the message */
 	bool receives;			/* it carries a receive right */
+	bool received;			/* its destination right was used: no send-once notification */
+	struct machio_mport *pool;	/* counted: the realtime port whose buffer it is, or NULL */
+	/* A dead-name request's reservation (notify.c): whose name it watches. */
+	struct machio_space *req_space;
+	u32 req_name;
 	s32 body_kr;			/* copyin: the body's form error, reported after the header's */
 	struct machio_msg_header hdr;	/* then the body */
 };
+
+/* The bytes a message of @size bytes with @nr_desc body rights takes. */
+#define machio_kmsg_bytes(size, nr_desc)					\
+	(ALIGN(offsetof(struct machio_kmsg, hdr) + (size), 8) +			\
+	 (2 + (size_t)(nr_desc)) * sizeof(struct machio_kright))
+
+/* The message itself, header and body (past the header's field, for fortify). */
+static inline void *machio_kmsg_data(struct machio_kmsg *kmsg)
+{
+	return (u8 *)kmsg + offsetof(struct machio_kmsg, hdr);
+}
 
 static inline struct machio_mport *machio_kmsg_dest(struct machio_kmsg *kmsg)
 {
@@ -756,7 +781,7 @@ void machio_mport_add_send(struct machio_mport *mp, bool fresh, bool make);
 void machio_mport_drop_send(struct machio_mport *mp);
 void machio_mport_add_send_once(struct machio_mport *mp);
 void machio_mport_drop_send_once(struct machio_mport *mp);
-void machio_mport_set_qlimit(struct machio_mport *mp, u32 qlimit);
+int machio_mport_set_qlimit(struct machio_mport *mp, u32 qlimit);
 void machio_mport_status(struct machio_mport *mp, u32 *info);
 struct machio_mpset *machio_mpset_create(void);
 void machio_mpset_destroy(struct machio_mpset *set);
@@ -769,7 +794,19 @@ int machio_right_set_status(struct machio_space *space, struct machio_port_set_s
 
 /* mmsg.c, kmsg.c */
 int machio_msg(struct machio_space *space, struct machio_msg *a);
-struct machio_kmsg *machio_kmsg_copyin(const void __user *umsg, u32 size, s32 *kr);
+struct machio_kmsg *machio_kmsg_copyin(const void __user *umsg, u32 size,
+				       struct machio_mport *rt, s32 *kr);
+s32 machio_kmsg_peek(const void __user *umsg, u32 size, struct machio_msg_header *hdr,
+		     u32 *n, s32 *body_kr);
+void machio_kmsg_free(struct machio_kmsg *kmsg);
+struct machio_kmsg *machio_kmsg_from_pool(struct machio_mport *mp, u32 size, u32 nr_desc);
+/* rtpool.c */
+bool machio_rtpool_fits(u32 size, u32 nr_desc);
+int machio_rtpool_init(struct machio_mport *mp, u32 n);
+int machio_rtpool_resize(struct machio_mport *mp, u32 qlimit);
+void *machio_rtpool_get(struct machio_mport *mp);
+void machio_rtpool_put(struct machio_mport *mp, void *buf);
+void machio_rtpool_drain(struct machio_mport *mp);
 s32 machio_kmsg_check_rights(struct machio_space *space, struct machio_kmsg *kmsg,
 			     struct machio_mport **dest);
 void machio_kmsg_take_rights(struct machio_space *space, struct machio_kmsg *kmsg);
@@ -778,6 +815,15 @@ void machio_kmsg_clear_transit(struct machio_kmsg *kmsg);
 s32 machio_kmsg_copyout(struct machio_space *space, struct machio_kmsg *kmsg, u32 local);
 void machio_kmsg_release(struct machio_kmsg *kmsg, struct list_head *doomed);
 void machio_kmsg_destroy(struct machio_kmsg *kmsg);
+
+/* notify.c */
+struct machio_kmsg *machio_kmsg_alloc(u32 size, u32 nr_desc, gfp_t gfp);
+void machio_kmsg_send_kernel(struct machio_kmsg *kmsg);
+void machio_notify_send(struct machio_kmsg *kmsg, s32 id, u32 value);
+void machio_mport_destroy_send_once(struct machio_mport *mp);
+void machio_notify_cancel_dead_name(struct machio_space *space, struct machio_entry *e);
+s32 machio_notify_request(struct machio_space *space,
+			  struct machio_port_request_notification *a);
 
 /* netname.c */
 s32 machio_netname(struct machio_space *space, struct machio_netname *a);
@@ -794,6 +840,8 @@ s32 machio_right_type(struct machio_space *space, u32 name, u32 *type);
 s32 machio_right_insert(struct machio_space *space, const struct machio_port_insert_right *a);
 s32 machio_right_source(struct machio_space *space, u32 poly, u32 msgt_name,
 			struct machio_entry **src);
+struct machio_entry *machio_right_find(struct machio_space *space, u32 name);
+u8 machio_kright_take(struct machio_space *space, struct machio_entry *e, u32 msgt);
 int machio_right_names(struct machio_space *space, struct machio_port_names *a);
 s32 machio_right_attributes(struct machio_space *space, struct machio_port_attributes *a);
 void machio_right_release(struct machio_port *port, u8 kind, u8 rights);

@@ -32,25 +32,100 @@ static bool machio_mport_has_room(struct machio_mport *mp)
 	return !READ_ONCE(mp->active) || READ_ONCE(mp->msgcount) < READ_ONCE(mp->qlimit);
 }
 
-/* The send half of mach_msg. */
-static s32 machio_msg_send(struct machio_space *space, const struct machio_msg *a)
+/*
+ * The realtime port @hdr is sent to, counted, or NULL: its messages come
+ * from its pool, so the place in its queue is reserved before the copy.
+ */
+static struct machio_mport *machio_msg_rt_dest(struct machio_space *space,
+					       const struct machio_msg_header *hdr)
+{
+	struct machio_mport *mp = NULL;
+	struct machio_entry *e;
+
+	spin_lock(&space->lock);
+	if (!machio_right_source(space, hdr->msgh_remote_port,
+				 hdr->msgh_bits & MACHIO_MSGH_BITS_REMOTE_MASK, &e) &&
+	    machio_to_mport(e->port)->rt) {
+		mp = machio_to_mport(e->port);
+		machio_port_get(&mp->port);
+	}
+	spin_unlock(&space->lock);
+	return mp;
+}
+
+/* A place in @mp's queue, waiting for one as @a says: 0 or mach_msg's error. */
+static s32 machio_msg_reserve(struct machio_mport *mp, const struct machio_msg *a)
 {
 	bool timed = a->option & MACHIO_SEND_TIMEOUT;
-	struct machio_kmsg *kmsg;
-	struct machio_mport *dest;
-	bool reserved, dead;
-	s32 kr;
+	bool reserved;
+	int ret;
 
-	kmsg = machio_kmsg_copyin(u64_to_user_ptr(a->msg), a->send_size, &kr);
-	if (!kmsg)
+	for (;;) {
+		spin_lock_irq(&mp->lock);
+		reserved = mp->active && mp->msgcount < mp->qlimit;
+		if (reserved)
+			mp->msgcount++;
+		spin_unlock_irq(&mp->lock);
+		if (reserved)
+			return MACHIO_MSG_SUCCESS;
+		if (!machio_mport_active(mp))
+			return MACHIO_SEND_INVALID_DEST;
+		ret = machio_msg_wait(mp->wait, machio_mport_has_room(mp), timed, a->timeout);
+		if (ret)
+			return ret == -ETIMEDOUT ? MACHIO_SEND_TIMED_OUT : MACHIO_SEND_INTERRUPTED;
+	}
+}
+
+static void machio_msg_unreserve(struct machio_mport *mp)
+{
+	spin_lock_irq(&mp->lock);
+	mp->msgcount--;
+	spin_unlock_irq(&mp->lock);
+	wake_up_all(&mp->wait);
+}
+
+/*
+ * The send half of mach_msg.  To a regular port the message is copied
+ * in first and then waits for a place in the queue (and is checked
+ * again after); to a realtime port the place comes first, and with it a
+ * buffer of the port's pool: such a send allocates nothing.
+ */
+static s32 machio_msg_send(struct machio_space *space, const struct machio_msg *a)
+{
+	const void __user *umsg = u64_to_user_ptr(a->msg);
+	struct machio_mport *dest, *rt = NULL;
+	struct machio_msg_header hdr;
+	struct machio_kmsg *kmsg;
+	bool reserved, dead;
+	s32 kr, body_kr;
+	u32 n;
+
+	kr = machio_kmsg_peek(umsg, a->send_size, &hdr, &n, &body_kr);
+	if (kr)
 		return kr;
+	rt = machio_msg_rt_dest(space, &hdr);
+	if (rt) {
+		kr = machio_rtpool_fits(a->send_size, n) ? machio_msg_reserve(rt, a) :
+							    MACHIO_SEND_TOO_LARGE;
+		if (kr) {
+			machio_port_put(&rt->port);
+			return kr;
+		}
+	}
+	kmsg = machio_kmsg_copyin(umsg, a->send_size, rt, &kr);
+	if (!kmsg)
+		goto unreserve;
 	for (;;) {
 		spin_lock(&space->lock);
 		kr = machio_kmsg_check_rights(space, kmsg, &dest);
+		if (!kr && rt && dest != rt)
+			kr = MACHIO_SEND_INVALID_DEST;	/* the name was changed meanwhile */
 		if (kr) {
 			spin_unlock(&space->lock);
 			goto out;
 		}
+		if (rt)
+			break;	/* its place is reserved */
 		/* A place in the queue, taken before the rights. */
 		spin_lock_irq(&dest->lock);
 		reserved = dest->active && dest->msgcount < dest->qlimit;
@@ -61,22 +136,13 @@ static s32 machio_msg_send(struct machio_space *space, const struct machio_msg *
 			break;	/* the space's lock held */
 		machio_port_get(&dest->port);
 		spin_unlock(&space->lock);
-		if (!machio_mport_active(dest)) {
-			machio_port_put(&dest->port);
-			kr = MACHIO_SEND_INVALID_DEST;
-			goto out;
-		}
 		/* Full: wait for room (and look at the names again after). */
-		kr = machio_msg_wait(dest->wait, machio_mport_has_room(dest), timed, a->timeout);
+		kr = machio_msg_reserve(dest, a);
+		if (!kr)
+			machio_msg_unreserve(dest);	/* taken again with the rights */
 		machio_port_put(&dest->port);
-		if (kr == -ETIMEDOUT) {
-			kr = MACHIO_SEND_TIMED_OUT;
+		if (kr)
 			goto out;
-		}
-		if (kr == -EINTR) {
-			kr = MACHIO_SEND_INTERRUPTED;
-			goto out;
-		}
 	}
 	/* Every right is good and the port has room: nothing fails now. */
 	machio_kmsg_take_rights(space, kmsg);
@@ -93,9 +159,16 @@ static s32 machio_msg_send(struct machio_space *space, const struct machio_msg *
 	wake_up_all(&dest->wait);
 	if (dead)
 		machio_kmsg_destroy(kmsg);
+	if (rt)
+		machio_port_put(&rt->port);
 	return MACHIO_MSG_SUCCESS;
 out:
-	kvfree(kmsg);
+	machio_kmsg_free(kmsg);
+unreserve:
+	if (rt) {
+		machio_msg_unreserve(rt);
+		machio_port_put(&rt->port);
+	}
 	return kr;
 }
 
@@ -156,6 +229,7 @@ static s32 machio_msg_take(struct machio_space *space, struct machio_mport *mp,
 	kr = machio_kmsg_copyout(space, kmsg, local);
 	if (copy_to_user(uhdr, &kmsg->hdr, kmsg->size))
 		kr = MACHIO_RCV_INVALID_DATA;
+	kmsg->received = true;	/* its destination right is used up */
 	machio_kmsg_destroy(kmsg);
 	return kr;
 }

@@ -18,18 +18,27 @@ static void machio_mport_free(struct machio_port *port)
 {
 	struct machio_mport *mp = machio_to_mport(port);
 
-	/* Destroyed with its receive right, which emptied the queue. */
-	WARN_ON_ONCE(!list_empty(&mp->msgs));
+	/* Destroyed with its receive right, which emptied the queue and sent its requests. */
+	WARN_ON_ONCE(!list_empty(&mp->msgs) || mp->nsrequest || !list_empty(&mp->dnrequests));
+	machio_rtpool_drain(mp);
+	WARN_ON_ONCE(mp->rt_total);	/* each message from the pool held a reference */
 	kfree(mp);
 }
 
-/* A new, active port: no send rights, qlimit MACH_PORT_QLIMIT_DEFAULT. */
+/*
+ * A new, active port: no send rights, qlimit MACH_PORT_QLIMIT_DEFAULT; a
+ * realtime one with its pool of that many message buffers.
+ */
 struct machio_mport *machio_mport_create(bool rt)
 {
 	struct machio_mport *mp = kzalloc(sizeof(*mp), MACHIO_GFP);
 
 	if (!mp)
 		return NULL;
+	if (rt && machio_rtpool_init(mp, MACHIO_PORT_QLIMIT_DEFAULT)) {
+		kfree(mp);
+		return NULL;
+	}
 	machio_port_init(&mp->port, MACHIO_KIND_MPORT, machio_mport_free);
 	spin_lock_init(&mp->lock);
 	mp->active = true;
@@ -37,6 +46,7 @@ struct machio_mport *machio_mport_create(bool rt)
 	mp->qlimit = MACHIO_PORT_QLIMIT_DEFAULT;
 	INIT_LIST_HEAD(&mp->msgs);
 	INIT_LIST_HEAD(&mp->pset_node);
+	INIT_LIST_HEAD(&mp->dnrequests);
 	init_waitqueue_head(&mp->wait);
 	return mp;
 }
@@ -54,7 +64,9 @@ void machio_mport_destroy_list(struct list_head *doomed)
 	unsigned long flags;
 
 	while ((mp = list_first_entry_or_null(doomed, struct machio_mport, doomed))) {
+		struct machio_kmsg *ns;
 		LIST_HEAD(gone);
+		LIST_HEAD(dn);
 
 		list_del(&mp->doomed);
 		spin_lock_irqsave(&mp->lock, flags);
@@ -64,10 +76,21 @@ void machio_mport_destroy_list(struct list_head *doomed)
 		/* What a sender reserved stays counted until it sees the port died. */
 		list_for_each_entry(kmsg, &gone, node)
 			mp->msgcount--;
+		ns = mp->nsrequest;
+		mp->nsrequest = NULL;
+		list_splice_init(&mp->dnrequests, &dn);
 		spin_unlock_irqrestore(&mp->lock, flags);
 		wake_up_all(&mp->wait);
 		list_for_each_entry_safe(kmsg, tmp, &gone, node)
 			machio_kmsg_release(kmsg, doomed);
+		machio_rtpool_drain(mp);
+		/* Its requests: the no-senders one unused, every dead name told. */
+		if (ns)
+			machio_notify_send(ns, MACHIO_NOTIFY_SEND_ONCE, 0);
+		list_for_each_entry_safe(kmsg, tmp, &dn, node) {
+			list_del_init(&kmsg->node);
+			machio_notify_send(kmsg, MACHIO_NOTIFY_DEAD_NAME, kmsg->req_name);
+		}
 		machio_port_put(&mp->port);
 	}
 }
@@ -86,15 +109,26 @@ void machio_mport_destroy(struct machio_mport *mp)
 	machio_mport_destroy_list(&doomed);
 }
 
-/* Its receive right left the space it was in: receivers there stop waiting on it. */
+/*
+ * Its receive right left the space it was in: receivers there stop
+ * waiting on it, its make-send count starts again from 0, and its
+ * no-senders request is cancelled with a send-once notification (OSF's
+ * ipc_port_clear_receiver and the man page).
+ */
 void machio_mport_receive_moved(struct machio_mport *mp)
 {
+	struct machio_kmsg *ns;
 	unsigned long flags;
 
 	spin_lock_irqsave(&mp->lock, flags);
 	mp->rcv_gen++;
+	mp->mscount = 0;
+	ns = mp->nsrequest;
+	mp->nsrequest = NULL;
 	spin_unlock_irqrestore(&mp->lock, flags);
 	wake_up_all(&mp->wait);
+	if (ns)
+		machio_notify_send(ns, MACHIO_NOTIFY_SEND_ONCE, 0);
 }
 
 bool machio_mport_active(struct machio_mport *mp)
@@ -118,14 +152,23 @@ void machio_mport_add_send(struct machio_mport *mp, bool fresh, bool make)
 	spin_unlock_irqrestore(&mp->lock, flags);
 }
 
+/* A send right fewer; the last one fires the no-senders request, with the make-send count. */
 void machio_mport_drop_send(struct machio_mport *mp)
 {
+	struct machio_kmsg *ns = NULL;
 	unsigned long flags;
+	u32 mscount = 0;
 
 	spin_lock_irqsave(&mp->lock, flags);
 	WARN_ON_ONCE(!mp->srights);
-	mp->srights--;
+	if (!--mp->srights && mp->nsrequest && mp->active) {
+		ns = mp->nsrequest;
+		mp->nsrequest = NULL;
+		mscount = mp->mscount;
+	}
 	spin_unlock_irqrestore(&mp->lock, flags);
+	if (ns)
+		machio_notify_send(ns, MACHIO_NOTIFY_NO_SENDERS, mscount);
 }
 
 void machio_mport_add_send_once(struct machio_mport *mp)
@@ -147,15 +190,25 @@ void machio_mport_drop_send_once(struct machio_mport *mp)
 	spin_unlock_irqrestore(&mp->lock, flags);
 }
 
-/* MACH_PORT_LIMITS_INFO: a new queue limit; senders waiting for room look again. */
-void machio_mport_set_qlimit(struct machio_mport *mp, u32 qlimit)
+/*
+ * MACH_PORT_LIMITS_INFO: a new queue limit; senders waiting for room
+ * look again.  A realtime port's pool grows first: -ENOMEM, and the limit
+ * stays, if it cannot.
+ */
+int machio_mport_set_qlimit(struct machio_mport *mp, u32 qlimit)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&mp->lock, flags);
-	mp->qlimit = qlimit;
-	spin_unlock_irqrestore(&mp->lock, flags);
+	if (mp->rt) {
+		if (machio_rtpool_resize(mp, qlimit))
+			return -ENOMEM;
+	} else {
+		spin_lock_irqsave(&mp->lock, flags);
+		mp->qlimit = qlimit;
+		spin_unlock_irqrestore(&mp->lock, flags);
+	}
 	wake_up_all(&mp->wait);
+	return 0;
 }
 
 /*
@@ -175,6 +228,7 @@ void machio_mport_status(struct machio_mport *mp, u32 *info)
 	info[4] = mp->msgcount;
 	info[5] = mp->sorights;
 	info[6] = mp->srights > 0;
+	info[8] = mp->nsrequest != NULL;	/* mps_nsrequest */
 	info[9] = mp->rt ? MACHIO_PORT_STATUS_FLAGS_RT : 0;
 	spin_unlock_irqrestore(&mp->lock, flags);
 }

@@ -40,6 +40,9 @@ static void machio_right_check(struct machio_space *space, struct machio_entry *
 		e->urefs = 1;
 	}
 	machio_entry_unhash(space, e);
+	if (e->dnrequest && e->urefs < MACHIO_PORT_UREFS_MAX)
+		e->urefs++;	/* the dead-name notification's reference (OSF) */
+	e->dnrequest = false;
 	e->kind = MACHIO_KIND_DEAD;
 	e->rights = 0;
 	e->port = NULL;
@@ -47,7 +50,7 @@ static void machio_right_check(struct machio_space *space, struct machio_entry *
 }
 
 /* The entry of @name, checked.  Under the lock. */
-static struct machio_entry *machio_right_find(struct machio_space *space, u32 name)
+struct machio_entry *machio_right_find(struct machio_space *space, u32 name)
 {
 	struct machio_entry *e = machio_entry_find(space, name);
 
@@ -92,8 +95,10 @@ void machio_right_release(struct machio_port *port, u8 kind, u8 rights)
 			machio_mport_destroy(mp);
 		if (rights & MACHIO_RIGHT_SEND)
 			machio_mport_drop_send(mp);
-		if (rights & MACHIO_RIGHT_SEND_ONCE)
-			machio_mport_drop_send_once(mp);
+		if (rights & MACHIO_RIGHT_SEND_ONCE) {
+			machio_mport_destroy_send_once(mp);	/* with the reference */
+			return;
+		}
 	} else if (kind == MACHIO_KIND_PSET) {
 		machio_mpset_destroy(container_of(port, struct machio_mpset, port));
 	}
@@ -206,9 +211,10 @@ int machio_right_dealloc_locked(struct machio_space *space, struct machio_entry 
 		return -EBUSY;
 	}
 	if (e->rights & MACHIO_RIGHT_SEND_ONCE) {
-		machio_mport_drop_send_once(machio_to_mport(e->port));
-		*put = e->port;
+		struct machio_mport *mp = machio_to_mport(e->port);
+
 		machio_entry_free(space, e);
+		machio_mport_destroy_send_once(mp);	/* with the entry's reference */
 		return 0;
 	}
 	if (!(e->rights & MACHIO_RIGHT_SEND))
@@ -302,6 +308,9 @@ static s32 machio_right_delta(struct machio_space *space, struct machio_entry *e
 		/* The receive right goes, and with its port the send right: a dead name. */
 		*put_rights = e->rights;
 		machio_entry_unhash(space, e);
+		if (e->dnrequest && e->urefs < MACHIO_PORT_UREFS_MAX)
+			e->urefs++;	/* its request fires as the port is destroyed */
+		e->dnrequest = false;
 		e->kind = MACHIO_KIND_DEAD;
 		e->rights = 0;
 		e->port = NULL;
@@ -798,8 +807,11 @@ s32 machio_right_attributes(struct machio_space *space, struct machio_port_attri
 	spin_unlock(&space->lock);
 
 	if (set) {
-		if (a->flavor == MACHIO_PORT_LIMITS_INFO)
-			machio_mport_set_qlimit(mp, a->info[0]);
+		/* A realtime port's pool grows first, or the limit stays. */
+		if (a->flavor == MACHIO_PORT_LIMITS_INFO && machio_mport_set_qlimit(mp, a->info[0])) {
+			machio_port_put(&mp->port);
+			return MACHIO_KERN_RESOURCE_SHORTAGE;
+		}
 	} else {
 		memset(a->info, 0, sizeof(a->info));
 		a->count = words;

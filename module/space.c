@@ -372,6 +372,8 @@ out:
 /* Called with the lock held. */
 void machio_entry_free(struct machio_space *space, struct machio_entry *e)
 {
+	if (e->dnrequest)
+		machio_notify_cancel_dead_name(space, e);
 	machio_entry_unhash(space, e);
 	e->kind = MACHIO_KIND_FREE;
 	e->port = NULL;

@@ -440,7 +440,13 @@ TEST_F(desc, a_receiver_without_room_for_a_name_gets_the_message_without_the_rig
 	EXPECT_EQ(self->other, r.d[0].name);	/* its name was there */
 	EXPECT_EQ(MACHIO_PORT_NULL, r.d[1].name);	/* no room for a new one */
 	EXPECT_EQ(77, r.h.msgh_id);
-	/* The right that had no room was destroyed: the port has no send-once right. */
+	/*
+	 * The right that had no room was destroyed: it tells its port (a
+	 * send-once notification, made of that right), then it is gone.
+	 */
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &r, MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT, 0,
+					       sizeof(r), self->other, 0));
+	EXPECT_EQ(MACHIO_NOTIFY_SEND_ONCE, r.h.msgh_id);
 	ASSERT_EQ(0, machio_ioctl(self->fd, MACHIO_IOC_PORT_ATTRIBUTES, &st));
 	EXPECT_EQ(0, st.info[5]);
 }

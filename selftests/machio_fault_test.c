@@ -768,6 +768,147 @@ TEST_F(fault, netname)
 	EXPECT_LE(1, no_room);
 }
 
+/*
+ * mach_port_request_notification under each allocation failure: the
+ * reservation fails with KERN_RESOURCE_SHORTAGE and nothing is
+ * registered, or the request is in and fires later without allocating.
+ */
+TEST_F(fault, request_notification)
+{
+	int n, shortage = 0;
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		struct machio_port_allocate pa = { .right = MACHIO_PORT_RIGHT_RECEIVE };
+		struct machio_port_request_notification rq = {
+			.variant = MACHIO_NOTIFY_NO_SENDERS, .sync = 1,
+			.notify_type = MACHIO_MSG_TYPE_MAKE_SEND_ONCE,
+		};
+		struct machio_port_insert_right ins = { .msgt_name = MACHIO_MSG_TYPE_MAKE_SEND };
+		struct machio_port_deallocate dealloc = {};
+		struct machio_notification note;
+		struct machio_msg r = {
+			.msg = (__u64)(uintptr_t)&note, .option = MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT,
+			.rcv_size = sizeof(note),
+		};
+		int fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &pa));
+		rq.name = ins.name = ins.poly = dealloc.name = pa.name;
+		pa.kr = 0;
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &pa));
+		rq.notify = r.rcv_name = pa.name;
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_INSERT_RIGHT, &ins));
+		arm_nth(n);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_REQUEST_NOTIFICATION, &rq));
+		unused = disarm_nth();
+		if (rq.kr == MACHIO_KERN_RESOURCE_SHORTAGE) {
+			shortage++;
+			rq.kr = 0;
+			ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_REQUEST_NOTIFICATION, &rq));
+		}
+		ASSERT_EQ(MACHIO_KERN_SUCCESS, rq.kr) TH_LOG("fault %d", n);
+		/* The last send right goes with every allocation failing: it still fires. */
+		arm_nth(1);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_DEALLOCATE, &dealloc));
+		arm_nth(0);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_MSG, &r));
+		EXPECT_EQ(MACHIO_MSG_SUCCESS, r.kr);
+		EXPECT_EQ(MACHIO_NOTIFY_NO_SENDERS, note.not_header.msgh_id);
+		EXPECT_EQ(1, note.not_value);
+		close(fd);
+	}
+	EXPECT_LE(1, shortage);
+}
+
+/*
+ * The realtime guarantee: with every allocation of the sender failing
+ * (fail-nth armed at each N in turn), sends to a realtime port with room
+ * in its queue succeed, because its messages come from the pool made
+ * with it; the same sends to a regular port fail with
+ * MACH_SEND_NO_BUFFER and take nothing.  Raising the realtime port's
+ * limit under the same failures is KERN_RESOURCE_SHORTAGE, the limit
+ * unchanged.  kmemleak then finds every buffer accounted for.
+ */
+TEST_F(fault, realtime_sends_never_allocate)
+{
+	int n, regular_failed = 0, raise_failed = 0;
+	bool unused = false;
+
+	REQUIRE_FAULT_INJECTION();
+	for (n = 1; n <= MAX_NTH && !unused; n++) {
+		struct machio_msg_header h = { .msgh_size = sizeof(h), .msgh_id = n };
+		struct machio_msg m = {
+			.msg = (__u64)(uintptr_t)&h, .option = MACHIO_SEND_MSG,
+			.send_size = sizeof(h),
+		};
+		struct machio_msg r = {
+			.msg = (__u64)(uintptr_t)&h, .option = MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT,
+			.rcv_size = sizeof(h),
+		};
+		struct machio_port_attributes lim = {
+			.flavor = MACHIO_PORT_LIMITS_INFO, .count = 1, .flags = MACHIO_PORT_ATTR_SET,
+			.info = { MACHIO_PORT_QLIMIT_MAX },
+		};
+		__u32 rt = 0, regular = 0;
+		int fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC), i;
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, port_allocate(fd, MACHIO_PORT_RIGHT_RECEIVE, MACHIO_QOS_RT, &rt));
+		ASSERT_EQ(0, port_allocate(fd, MACHIO_PORT_RIGHT_RECEIVE, 0, &regular));
+		h.msgh_bits = MACHIO_MSG_TYPE_MAKE_SEND;
+		/* The realtime port: its whole queue, every allocation failing from the Nth. */
+		h.msgh_remote_port = rt;
+		arm_nth(n);
+		for (i = 0; i < MACHIO_PORT_QLIMIT_DEFAULT; i++) {
+			m.kr = 0;
+			ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_MSG, &m));
+			EXPECT_EQ(MACHIO_MSG_SUCCESS, m.kr) TH_LOG("fault %d, send %d", n, i);
+		}
+		/* Wherever the Nth failure fell, no realtime send failed. */
+		disarm_nth();
+		/* The regular port: the same send. */
+		h.msgh_remote_port = regular;
+		arm_nth(n);
+		m.kr = 0;
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_MSG, &m));
+		unused = disarm_nth();
+		if (m.kr == MACHIO_SEND_NO_BUFFER)
+			regular_failed++;
+		else
+			EXPECT_EQ(MACHIO_MSG_SUCCESS, m.kr);
+		/* Raising the realtime limit needs buffers first. */
+		lim.name = rt;
+		arm_nth(n);
+		ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_ATTRIBUTES, &lim));
+		unused = disarm_nth() && unused;
+		if (lim.kr == MACHIO_KERN_RESOURCE_SHORTAGE) {
+			struct machio_port_attributes get = {
+				.name = rt, .flavor = MACHIO_PORT_LIMITS_INFO, .count = 1,
+			};
+
+			raise_failed++;
+			ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_PORT_ATTRIBUTES, &get));
+			EXPECT_EQ(MACHIO_PORT_QLIMIT_DEFAULT, get.info[0]);
+		} else {
+			EXPECT_EQ(MACHIO_KERN_SUCCESS, lim.kr);
+		}
+		/* Everything sent is there. */
+		r.rcv_name = rt;
+		for (i = 0; i < MACHIO_PORT_QLIMIT_DEFAULT; i++) {
+			r.kr = 0;
+			ASSERT_EQ(0, machio_ioctl(fd, MACHIO_IOC_MSG, &r));
+			EXPECT_EQ(MACHIO_MSG_SUCCESS, r.kr);
+			EXPECT_EQ(n, h.msgh_id);
+		}
+		close(fd);
+	}
+	EXPECT_LE(1, regular_failed);
+	EXPECT_LE(1, raise_failed);
+}
+
 /* Ring pages come from the page allocator: let fail-nth reach order 0 too. */
 static void fail_pages_too(bool on)
 {

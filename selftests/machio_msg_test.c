@@ -478,6 +478,61 @@ TEST_F(msg, the_queue_limit_and_status_of_a_port)
 }
 
 /* Messages still queued when their port dies release the rights they carry. */
+/*
+ * A realtime port works as any other, with messages that fit its pool's
+ * buffers (2 KiB each, rights included); a bigger one is
+ * MACH_SEND_TOO_LARGE before any wait.  Its limit moves within
+ * MACH_PORT_QLIMIT_MAX, and messages queued past a lowered limit stay.
+ */
+TEST_F(msg, a_realtime_port_takes_messages_from_its_pool)
+{
+	struct machio_port_allocate pa = { .right = MACHIO_PORT_RIGHT_RECEIVE, .qos = MACHIO_QOS_RT };
+	struct machio_msg_header *big = calloc(1, 4096);
+	__u32 info[10] = {}, rt;
+	struct msg m, r;
+	int i;
+
+	ASSERT_EQ(0, machio_ioctl(self->fd, MACHIO_IOC_PORT_ALLOCATE, &pa));
+	ASSERT_EQ(K(SUCCESS), pa.kr);
+	rt = pa.name;
+	for (i = 0; i < 5; i++) {
+		fill(&m, rt, 0, MSGT(MAKE_SEND), 300 + i, 256);
+		ASSERT_EQ(0, mach_msg(self->fd, &m, MACHIO_SEND_MSG, m.h.msgh_size, 0, 0, 0));
+	}
+	/* Full: the sixth times out, as on any port. */
+	EXPECT_EQ(MACHIO_SEND_TIMED_OUT, mach_msg(self->fd, &m, MACHIO_SEND_MSG | MACHIO_SEND_TIMEOUT,
+						  m.h.msgh_size, 0, 0, 0));
+	/* Too big for a buffer: before any wait. */
+	ASSERT_NE(NULL, big);
+	big->msgh_bits = MSGT(MAKE_SEND);
+	big->msgh_size = 4096;
+	big->msgh_remote_port = rt;
+	EXPECT_EQ(MACHIO_SEND_TOO_LARGE, mach_msg(self->fd, big, MACHIO_SEND_MSG, 4096, 0, 0, 0));
+	free(big);
+	/* A lower limit: what is queued stays. */
+	info[0] = 2;
+	EXPECT_EQ(K(SUCCESS), attributes(self->fd, rt, MACHIO_PORT_LIMITS_INFO, MACHIO_PORT_ATTR_SET,
+					 1, info));
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, mach_msg(self->fd, &r, MACHIO_RCV_MSG, 0, sizeof(r), rt, 0));
+		fill(&m, rt, 0, 0, 300 + i, 256);
+		EXPECT_EQ(300 + i, r.h.msgh_id);
+		EXPECT_EQ(0, memcmp(m.body, r.body, 256));
+	}
+	/* Up to the maximum: that many fit. */
+	info[0] = MACHIO_PORT_QLIMIT_MAX;
+	EXPECT_EQ(K(SUCCESS), attributes(self->fd, rt, MACHIO_PORT_LIMITS_INFO, MACHIO_PORT_ATTR_SET,
+					 1, info));
+	for (i = 0; i < MACHIO_PORT_QLIMIT_MAX; i++) {
+		fill(&m, rt, 0, MSGT(MAKE_SEND), i, 64);
+		ASSERT_EQ(0, mach_msg(self->fd, &m, MACHIO_SEND_MSG | MACHIO_SEND_TIMEOUT,
+				      m.h.msgh_size, 0, 0, 0));
+	}
+	EXPECT_EQ(MACHIO_SEND_TIMED_OUT, mach_msg(self->fd, &m, MACHIO_SEND_MSG | MACHIO_SEND_TIMEOUT,
+						  m.h.msgh_size, 0, 0, 0));
+	/* Destroyed with them queued: kmemleak watches the buffers. */
+}
+
 TEST_F(msg, a_dying_port_destroys_its_queue)
 {
 	__u32 reply = new_port(self->fd), so = 0x7401;

@@ -240,6 +240,31 @@ extern "C" kern_return_t mach_port_get_set_status(ipc_space_t task, mach_port_na
     }
 }
 
+static_assert(sizeof(mach_no_senders_notification_t) - sizeof(mach_msg_format_0_trailer_t) ==
+              sizeof(struct machio_notification));
+static_assert(MACH_NOTIFY_NO_SENDERS == MACHIO_NOTIFY_NO_SENDERS);
+static_assert(MACH_NOTIFY_DEAD_NAME == MACHIO_NOTIFY_DEAD_NAME);
+static_assert(MACH_NOTIFY_SEND_ONCE == MACHIO_NOTIFY_SEND_ONCE);
+static_assert(MACH_NOTIFY_PORT_DELETED == MACHIO_NOTIFY_PORT_DELETED);
+
+extern "C" kern_return_t
+mach_port_request_notification(ipc_space_t task, mach_port_name_t name, mach_msg_id_t variant,
+                               mach_port_mscount_t sync, mach_port_send_once_t notify,
+                               mach_msg_type_name_t notify_type, mach_port_send_once_t* previous) {
+    if (!previous)
+        return KERN_INVALID_ADDRESS;
+    struct machio_port_request_notification arg = {};
+    arg.name = name;
+    arg.variant = variant;
+    arg.sync = sync;
+    arg.notify = notify;
+    arg.notify_type = notify_type;
+    kern_return_t kr = port_call(task, MACHIO_IOC_PORT_REQUEST_NOTIFICATION, arg);
+    if (kr == KERN_SUCCESS)
+        *previous = arg.previous;
+    return kr;
+}
+
 static_assert(sizeof(mach_port_status_t) == MACH_PORT_RECEIVE_STATUS_COUNT * sizeof(int));
 
 extern "C" kern_return_t mach_port_get_attributes(ipc_space_t task, mach_port_name_t name,

@@ -1710,6 +1710,45 @@ TEST_F(CApi, PortSetReceivesFromItsMembers) {
     EXPECT_EQ(mach_port_destroy(task, b), KERN_SUCCESS);
 }
 
+TEST_F(CApi, NoSendersAndSendOnceNotifications) {
+    mach_port_t task = mach_task_self();
+    mach_port_name_t port = MACH_PORT_NULL, notify = MACH_PORT_NULL;
+    mach_port_send_once_t previous = 1;
+    ASSERT_EQ(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &port), KERN_SUCCESS);
+    ASSERT_EQ(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &notify), KERN_SUCCESS);
+    ASSERT_EQ(mach_port_insert_right(task, port, port, MACH_MSG_TYPE_MAKE_SEND), KERN_SUCCESS);
+    ASSERT_EQ(mach_port_request_notification(task, port, MACH_NOTIFY_NO_SENDERS, 0, notify,
+                                             MACH_MSG_TYPE_MAKE_SEND_ONCE, &previous),
+              KERN_SUCCESS);
+    EXPECT_EQ(previous, MACH_PORT_NULL);
+    EXPECT_EQ(mach_port_request_notification(task, port, MACH_NOTIFY_NO_SENDERS, 0, notify,
+                                             MACH_MSG_TYPE_MAKE_SEND_ONCE, nullptr),
+              KERN_INVALID_ADDRESS);
+    ASSERT_EQ(mach_port_deallocate(task, port), KERN_SUCCESS);
+    mach_no_senders_notification_t ns = {};
+    ASSERT_EQ(mach_msg(&ns.not_header, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(ns), notify, 2000,
+                       MACH_PORT_NULL),
+              MACH_MSG_SUCCESS);
+    EXPECT_EQ(ns.not_header.msgh_id, MACH_NOTIFY_NO_SENDERS);
+    EXPECT_EQ(ns.not_header.msgh_size, sizeof(ns) - sizeof(ns.trailer));
+    EXPECT_EQ(ns.not_count, 1U);
+    EXPECT_EQ(ns.NDR.int_rep, 1);
+    // A send-once right destroyed unused tells its port.
+    mach_port_t reply = mach_reply_port();
+    mach_port_name_t once = 0x7101;
+    ASSERT_EQ(mach_port_insert_right(task, once, reply, MACH_MSG_TYPE_MAKE_SEND_ONCE),
+              KERN_SUCCESS);
+    ASSERT_EQ(mach_port_deallocate(task, once), KERN_SUCCESS);
+    mach_send_once_notification_t so = {};
+    ASSERT_EQ(mach_msg(&so.not_header, MACH_RCV_MSG | MACH_RCV_TIMEOUT, 0, sizeof(so), reply, 2000,
+                       MACH_PORT_NULL),
+              MACH_MSG_SUCCESS);
+    EXPECT_EQ(so.not_header.msgh_id, MACH_NOTIFY_SEND_ONCE);
+    EXPECT_EQ(mach_port_destroy(task, port), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_destroy(task, notify), KERN_SUCCESS);
+    EXPECT_EQ(mach_port_destroy(task, reply), KERN_SUCCESS);
+}
+
 TEST_F(CApi, NetnameCheckInLookUpCheckOut) {
     mach_port_t task = mach_task_self();
     mach_port_name_t port = MACH_PORT_NULL, sig = MACH_PORT_NULL, found = MACH_PORT_NULL;

@@ -620,6 +620,81 @@ MACHIO_API mach_msg_return_t mach_msg(mach_msg_header_t* msg, mach_msg_option_t 
                                       mach_port_t rcv_name, mach_msg_timeout_t timeout,
                                       mach_port_t notify);
 
+/* ---- Notifications (mach/notify.h) ---- */
+
+#define MACH_NOTIFY_FIRST 0100
+#define MACH_NOTIFY_PORT_DELETED (MACH_NOTIFY_FIRST + 001)
+#define MACH_NOTIFY_PORT_DESTROYED (MACH_NOTIFY_FIRST + 005)
+#define MACH_NOTIFY_NO_SENDERS (MACH_NOTIFY_FIRST + 006)
+#define MACH_NOTIFY_SEND_ONCE (MACH_NOTIFY_FIRST + 007)
+#define MACH_NOTIFY_DEAD_NAME (MACH_NOTIFY_FIRST + 010)
+#define MACH_NOTIFY_LAST (MACH_NOTIFY_FIRST + 015)
+
+typedef unsigned int mach_port_mscount_t;
+typedef mach_port_t mach_port_send_once_t;
+
+/* MIG's NDR record, as the kernel fills it: little-endian integers. */
+typedef struct {
+    unsigned char mig_vers, if_vers, reserved1, mig_encoding;
+    unsigned char int_rep, char_rep, float_rep, reserved2;
+} NDR_record_t;
+
+/* The trailer OSF's receive buffers leave room for; machio sends none
+ * (msgh_size never counts it). */
+typedef struct {
+    unsigned int msgh_trailer_type, msgh_trailer_size;
+    mach_port_seqno_t msgh_seqno;
+    unsigned int msgh_sender[2];
+} mach_msg_format_0_trailer_t;
+
+typedef struct {
+    mach_msg_header_t not_header;
+    NDR_record_t NDR;
+    mach_port_t not_port;
+    mach_msg_format_0_trailer_t trailer;
+} mach_port_deleted_notification_t;
+
+typedef struct {
+    mach_msg_header_t not_header;
+    NDR_record_t NDR;
+    mach_msg_type_number_t not_count;
+    mach_msg_format_0_trailer_t trailer;
+} mach_no_senders_notification_t;
+
+typedef struct {
+    mach_msg_header_t not_header;
+    mach_msg_format_0_trailer_t trailer;
+} mach_send_once_notification_t;
+
+typedef struct {
+    mach_msg_header_t not_header;
+    NDR_record_t NDR;
+    mach_port_t not_port;
+    mach_msg_format_0_trailer_t trailer;
+} mach_dead_name_notification_t;
+
+/* Register (or, with notify MACH_PORT_NULL, cancel) a notification to the
+ * send-once right `notify` (notify_type MACH_MSG_TYPE_MAKE_SEND_ONCE from a
+ * receive right, or MACH_MSG_TYPE_MOVE_SEND_ONCE), returning the one
+ * registered before in *previous (a send-once right, or MACH_PORT_NULL).
+ * MACH_NOTIFY_NO_SENDERS: `name` a receive right; sent when its last send
+ * right goes, with the make-send count, or at once if it has none and its
+ * make-send count is at least `sync`.  MACH_NOTIFY_DEAD_NAME: `name` a send,
+ * send-once or receive right; when its port dies the name becomes a dead
+ * name with one more user reference and the notification carries it (a
+ * dead name with `sync` non-zero: at once); if the name goes first, a
+ * MACH_NOTIFY_PORT_DELETED notification instead.  Send-once notifications
+ * need no request: every send-once right destroyed unused sends one to its
+ * port.  KERN_INVALID_VALUE (another variant, a bad notify_type),
+ * KERN_INVALID_NAME, KERN_INVALID_RIGHT, KERN_INVALID_CAPABILITY (notify),
+ * KERN_UREFS_OVERFLOW, KERN_RESOURCE_SHORTAGE. */
+MACHIO_API kern_return_t mach_port_request_notification(ipc_space_t task, mach_port_name_t name,
+                                                        mach_msg_id_t variant,
+                                                        mach_port_mscount_t sync,
+                                                        mach_port_send_once_t notify,
+                                                        mach_msg_type_name_t notify_type,
+                                                        mach_port_send_once_t* previous);
+
 /* ---- The name service (Mach 3's netname server, kept by the module) ---- */
 
 typedef char netname_name_t[80];

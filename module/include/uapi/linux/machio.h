@@ -814,6 +814,22 @@ struct machio_port_move_member {
 };
 
 /*
+ * MACHIO_IOC_PORT_REQUEST_NOTIFICATION: mach_port_request_notification(
+ * task, @name, @variant, @sync, @notify, @notify_type, &@previous).
+ */
+struct machio_port_request_notification {
+	__u32 name;		/* in */
+	__s32 variant;		/* in: MACHIO_NOTIFY_NO_SENDERS, _DEAD_NAME */
+	__u32 sync;		/* in */
+	__u32 notify;		/* in: a send-once right's name, or MACHIO_PORT_NULL */
+	__u32 notify_type;	/* in: MAKE_SEND_ONCE or MOVE_SEND_ONCE */
+	__u32 previous;		/* out: the send-once right registered before */
+	__s32 kr;		/* out */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/*
  * MACHIO_IOC_PORT_SET_STATUS: mach_port_get_set_status(task, @name,
  * &members, &count): the names of the set's members into @members, if
  * @count has room for them all; @count comes back as how many there are.
@@ -923,6 +939,24 @@ struct machio_msg_ool_descriptor {
 #define MACHIO_RCV_BODY_ERROR		0x1000400c
 #define MACHIO_MSG_IPC_SPACE		0x00002000	/* with _HEADER/_BODY_ERROR: no room for a name */
 
+/* Notifications (mach/notify.h): their msgh_id. */
+#define MACHIO_NOTIFY_PORT_DELETED	0101
+#define MACHIO_NOTIFY_PORT_DESTROYED	0105
+#define MACHIO_NOTIFY_NO_SENDERS	0106
+#define MACHIO_NOTIFY_SEND_ONCE		0107
+#define MACHIO_NOTIFY_DEAD_NAME		0110
+
+/*
+ * A notification's body after the header: MIG's NDR record (little-endian
+ * integers: int_rep 1), then the name (port-deleted, dead-name) or the
+ * make-send count (no-senders).  A send-once notification is a header.
+ */
+struct machio_notification {
+	struct machio_msg_header not_header;
+	__u8 ndr[8];
+	__u32 not_value;
+};
+
 /* The largest message, header included: 128 KiB inline. */
 #define MACHIO_MSG_SIZE_MAX	(128U * 1024)
 
@@ -1014,5 +1048,6 @@ struct machio_netname {
 #define MACHIO_IOC_NETNAME		_IOWR(MACHIO_IOC_MAGIC, 0x36, struct machio_netname)
 #define MACHIO_IOC_PORT_MOVE_MEMBER	_IOWR(MACHIO_IOC_MAGIC, 0x37, struct machio_port_move_member)
 #define MACHIO_IOC_PORT_SET_STATUS	_IOWR(MACHIO_IOC_MAGIC, 0x38, struct machio_port_set_status)
+#define MACHIO_IOC_PORT_REQUEST_NOTIFICATION _IOWR(MACHIO_IOC_MAGIC, 0x39, struct machio_port_request_notification)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
