@@ -36,9 +36,6 @@
 #include "machio.h"
 #include "compat.h"
 
-#define MACHIO_MODE_ALL \
-	(MACHIO_D_READ | MACHIO_D_WRITE | MACHIO_D_NODELAY | MACHIO_D_NOWAIT)
-
 static bool machio_op_is_write(u32 op)
 {
 	return op == MACHIO_OP_WRITE || op == MACHIO_OP_WRITE_INBAND ||
@@ -108,6 +105,10 @@ void machio_req_free_later(struct machio_req *req)
 /* Hand the finished request to its queue.  Any context unless @may_sleep. */
 static void machio_req_post(struct machio_req *req, bool may_sleep)
 {
+	if (req->dest == MACHIO_DEST_MMSG) {
+		machio_dreply_post(req);	/* the reply keeps the request */
+		return;
+	}
 	if (req->dest == MACHIO_DEST_PF)
 		machio_pf_io_done(req);
 	else if (req->queue && machio_queue_post(req->queue, req))
@@ -854,12 +855,11 @@ void machio_req_free(struct machio_req *req)
 		mmdrop(req->mm);
 	}
 	machio_req_free_kbuf(req);
-	if (req->dest == MACHIO_DEST_PF) {
-		if (req->ioreq)
-			machio_pf_item_put(&req->ioreq->item);
-	} else {
-		kfree(req->inband);
-	}
+	kfree(req->inband);
+	if (req->dest == MACHIO_DEST_PF && req->ioreq)
+		machio_pf_item_put(&req->ioreq->item);
+	else if (req->dest == MACHIO_DEST_MMSG && req->reply)
+		machio_dreply_discard(req->reply);	/* refused: never sent */
 	if (machio_op_is_fixed(req->op) && req->fixed) {
 		machio_buffer_unuse(req);	/* refused before its I/O */
 		machio_port_put(&req->fixed->port);
@@ -901,13 +901,12 @@ void machio_req_release(struct machio_req *req)
 	if (!machio_kref_put_not_last(&req->dev->port.ref))
 		goto later;
 	req->dev = NULL;
+	kfree(req->inband);
+	req->inband = NULL;
 	if (req->dest == MACHIO_DEST_PF) {
 		if (!machio_kref_put_not_last(&req->ioreq->item.ref))
 			goto later;
 		req->ioreq = NULL;
-	} else {
-		kfree(req->inband);
-		req->inband = NULL;
 	}
 	/* Uncounted before the space may go: another thread may drop it. */
 	atomic_dec(&space->nr_reqs);

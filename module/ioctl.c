@@ -354,6 +354,20 @@ static long machio_ioc_port_request_notification(struct machio_space *space,
 	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
+/* device_read_request and its kin: answered by message. */
+static long machio_ioc_device_request(struct machio_space *space, void __user *argp)
+{
+	struct machio_device_request a;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	ret = machio_device_request(space, &a);
+	if (ret)
+		return ret;
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
 /* netname_check_in, _look_up, _check_out, _register_send_right. */
 static long machio_ioc_netname(struct machio_space *space, void __user *argp)
 {
@@ -852,6 +866,7 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_PORT_SET_STATUS)] = { MACHIO_IOC_PORT_SET_STATUS, machio_ioc_port_set_status },
 	[_IOC_NR(MACHIO_IOC_PORT_REQUEST_NOTIFICATION)] = {
 		MACHIO_IOC_PORT_REQUEST_NOTIFICATION, machio_ioc_port_request_notification },
+	[_IOC_NR(MACHIO_IOC_DEVICE_REQUEST)] = { MACHIO_IOC_DEVICE_REQUEST, machio_ioc_device_request },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

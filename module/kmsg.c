@@ -502,6 +502,8 @@ void machio_kmsg_release(struct machio_kmsg *kmsg, struct list_head *doomed)
 		}
 		machio_port_put(&mp->port);
 	}
+	if (kmsg->dreq)
+		machio_req_release(kmsg->dreq);	/* and an undelivered read's memory */
 	machio_kmsg_free(kmsg);
 }
 

@@ -141,6 +141,9 @@ struct machio_kmsg {
 	bool receives;			/* it carries a receive right */
 	bool received;			/* its destination right was used: no send-once notification */
 	struct machio_mport *pool;	/* counted: the realtime port whose buffer it is, or NULL */
+	bool counted;			/* its place in @pool's queue is taken already */
+	bool ool;			/* a device_read_reply with data out of line */
+	struct machio_req *dreq;	/* a device reply's request (dreply.c), or NULL */
 	/* A dead-name request's reservation (notify.c): whose name it watches. */
 	struct machio_space *req_space;
 	u32 req_name;
@@ -545,9 +548,10 @@ struct machio_req {
 		void *kbuf;		/* inband: one block, during the I/O */
 		struct bio *poll_bio;	/* polled queue: a bio to poll (q->lock) */
 	};
+	u8 *inband;			/* inband: the caller's bytes */
 	union {
-		u8 *inband;		/* inband: the caller's bytes */
 		struct machio_pf_ioreq *ioreq;	/* MACHIO_DEST_PF: counted */
+		struct machio_kmsg *reply;	/* MACHIO_DEST_MMSG: reserved, until sent */
 	};
 	struct machio_wlock wlock;	/* writes */
 };
@@ -556,7 +560,12 @@ struct machio_req {
 enum machio_dest {
 	MACHIO_DEST_QUEUE = 0,		/* @queue, an io_done_queue; NULL: discarded */
 	MACHIO_DEST_PF,			/* @ioreq, a Portfolio IOReq */
+	MACHIO_DEST_MMSG,		/* @reply, a Mach reply message (dreply.c) */
 };
+
+/* The D_* mode bits a request may carry. */
+#define MACHIO_MODE_ALL \
+	(MACHIO_D_READ | MACHIO_D_WRITE | MACHIO_D_NODELAY | MACHIO_D_NOWAIT)
 
 /* A request's code once AbortIO took it from its disk's queue. */
 #define MACHIO_CODE_ABORTED	(-1)
@@ -824,6 +833,12 @@ void machio_mport_destroy_send_once(struct machio_mport *mp);
 void machio_notify_cancel_dead_name(struct machio_space *space, struct machio_entry *e);
 s32 machio_notify_request(struct machio_space *space,
 			  struct machio_port_request_notification *a);
+
+/* dreply.c */
+void machio_dreply_post(struct machio_req *req);
+s32 machio_dreply_deliver(struct machio_kmsg *kmsg);
+void machio_dreply_discard(struct machio_kmsg *kmsg);
+int machio_device_request(struct machio_space *space, struct machio_device_request *a);
 
 /* netname.c */
 s32 machio_netname(struct machio_space *space, struct machio_netname *a);

@@ -227,6 +227,11 @@ static s32 machio_msg_take(struct machio_space *space, struct machio_mport *mp,
 		spin_unlock(&space->lock);
 	}
 	kr = machio_kmsg_copyout(space, kmsg, local);
+	if (kmsg->dreq) {
+		s32 data_kr = machio_dreply_deliver(kmsg);
+
+		kr = kr ?: data_kr;
+	}
 	if (copy_to_user(uhdr, &kmsg->hdr, kmsg->size))
 		kr = MACHIO_RCV_INVALID_DATA;
 	kmsg->received = true;	/* its destination right is used up */

@@ -49,7 +49,8 @@ void machio_kmsg_send_kernel(struct machio_kmsg *kmsg)
 	spin_lock_irqsave(&dest->lock, flags);
 	dead = !dest->active;
 	if (!dead) {
-		dest->msgcount++;
+		if (!kmsg->counted)
+			dest->msgcount++;
 		machio_mport_enqueue_locked(dest, kmsg);
 	}
 	spin_unlock_irqrestore(&dest->lock, flags);

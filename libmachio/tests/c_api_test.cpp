@@ -311,6 +311,110 @@ TEST_F(CApi, DeviceOpenErrors) {
     EXPECT_EQ(dev, MACH_PORT_NULL);
 }
 
+// The synchronous device calls: a request and its reply on the thread's own
+// reply port, the bytes checked.
+TEST_F(CDisk, SynchronousDeviceReadAndWrite) {
+    aligned_buffer out(4 * BS), in(4 * BS);
+    fill_pattern(out.data(), 4 * BS, 33);
+    io_buf_len_t written = 0;
+    ASSERT_EQ(device_write(dev_, 0, 8, out.chars(), 4 * BS, &written), D_SUCCESS);
+    EXPECT_EQ(written, 4 * BS);
+    io_buf_ptr_t data = nullptr;
+    mach_msg_type_number_t count = 0;
+    ASSERT_EQ(device_read(dev_, 0, 8, 4 * BS, &data, &count), D_SUCCESS);
+    ASSERT_EQ(count, 4U * BS);
+    ASSERT_NE(data, nullptr);
+    EXPECT_EQ(pattern_mismatch(data, 4 * BS, 33), std::size_t(4 * BS));
+    EXPECT_EQ(vm_deallocate(mach_task_self(), vm_address_t(data), count), KERN_SUCCESS);
+    mach_msg_type_number_t got = 0;
+    ASSERT_EQ(device_read_overwrite(dev_, 0, 8, 4 * BS, vm_address_t(in.data()), &got), D_SUCCESS);
+    EXPECT_EQ(got, 4U * BS);
+    EXPECT_EQ(std::memcmp(in.data(), out.data(), 4 * BS), 0);
+    char small[16] = "inband bytes!!!";
+    ASSERT_EQ(device_write_inband(dev_, 0, 20, small, sizeof(small), &written), D_SUCCESS);
+    EXPECT_EQ(written, io_buf_len_t(sizeof(small)));
+    io_buf_ptr_inband_t back = {};
+    ASSERT_EQ(device_read_inband(dev_, 0, 20, sizeof(small), back, &got), D_SUCCESS);
+    EXPECT_EQ(got, sizeof(small));
+    EXPECT_EQ(std::memcmp(back, small, sizeof(small)), 0);
+    // Device errors are the calls' returns.
+    EXPECT_EQ(device_read(dev_, 0, 0x7fffffff, BS, &data, &count), D_INVALID_RECNUM);
+    EXPECT_EQ(data, nullptr);
+    EXPECT_EQ(device_write(dev_, 0, 0, out.chars(), 100, &written), D_INVALID_SIZE);
+    EXPECT_EQ(device_read(mach_host_self(), 0, 0, BS, &data, &count), MACH_SEND_INVALID_DEST);
+    EXPECT_EQ(device_read(dev_, 0, 0, BS, nullptr, &count), KERN_INVALID_ADDRESS);
+}
+
+namespace {
+// The program's device_reply_server handlers: what they were given.
+struct replies {
+    int calls = 0;
+    kern_return_t code = -1;
+    io_buf_len_t count = -1;
+    char inband[IO_INBAND_MAX] = {};
+} g_replies;
+} // namespace
+
+extern "C" kern_return_t ds_device_write_reply(mach_port_t, kern_return_t code,
+                                               io_buf_len_t bytes) {
+    g_replies.calls++;
+    g_replies.code = code;
+    g_replies.count = bytes;
+    return KERN_SUCCESS;
+}
+
+extern "C" kern_return_t ds_device_read_reply_inband(mach_port_t, kern_return_t code,
+                                                     io_buf_ptr_t data,
+                                                     mach_msg_type_number_t count) {
+    g_replies.calls++;
+    g_replies.code = code;
+    g_replies.count = io_buf_len_t(count);
+    std::memcpy(g_replies.inband, data, count);
+    return KERN_SUCCESS;
+}
+
+// Requests answered by message, handed to the handlers by device_reply_server.
+TEST_F(CDisk, DeviceRequestsAndTheReplyServer) {
+    mach_port_t reply = mach_reply_port();
+    ASSERT_NE(reply, MACH_PORT_NULL);
+    aligned_buffer out(BS);
+    fill_pattern(out.data(), BS, 44);
+    g_replies = {};
+    ASSERT_EQ(device_write_request(dev_, reply, 0, 3, out.chars(), BS), KERN_SUCCESS);
+    union {
+        mach_msg_header_t head;
+        char bytes[256];
+    } in = {}, outmsg = {};
+    ASSERT_EQ(mach_msg(&in.head, MACH_RCV_MSG, 0, sizeof(in), reply, 0, MACH_PORT_NULL),
+              MACH_MSG_SUCCESS);
+    EXPECT_EQ(in.head.msgh_id, DEVICE_WRITE_REPLY_ID);
+    EXPECT_TRUE(device_reply_server(&in.head, &outmsg.head));
+    EXPECT_EQ(reinterpret_cast<mig_reply_error_t*>(&outmsg)->RetCode, MIG_NO_REPLY);
+    EXPECT_EQ(outmsg.head.msgh_id, DEVICE_WRITE_REPLY_ID + 100);
+    EXPECT_EQ(g_replies.calls, 1);
+    EXPECT_EQ(g_replies.code, D_SUCCESS);
+    EXPECT_EQ(g_replies.count, BS);
+
+    ASSERT_EQ(device_read_request_inband(dev_, reply, 0, 3, 100), KERN_SUCCESS);
+    ASSERT_EQ(mach_msg(&in.head, MACH_RCV_MSG, 0, sizeof(in), reply, 0, MACH_PORT_NULL),
+              MACH_MSG_SUCCESS);
+    EXPECT_TRUE(device_reply_server(&in.head, &outmsg.head));
+    EXPECT_EQ(g_replies.calls, 2);
+    EXPECT_EQ(g_replies.count, 100);
+    EXPECT_EQ(std::memcmp(g_replies.inband, out.data(), 100), 0);
+
+    // No handler for this one in the program: MIG_BAD_ID.
+    ASSERT_EQ(device_read_overwrite_request(dev_, reply, 0, 3, BS, vm_address_t(out.data())),
+              KERN_SUCCESS);
+    ASSERT_EQ(mach_msg(&in.head, MACH_RCV_MSG, 0, sizeof(in), reply, 0, MACH_PORT_NULL),
+              MACH_MSG_SUCCESS);
+    EXPECT_EQ(in.head.msgh_id, DEVICE_READ_REPLY_OVERWRITE_ID);
+    EXPECT_FALSE(device_reply_server(&in.head, &outmsg.head));
+    EXPECT_EQ(reinterpret_cast<mig_reply_error_t*>(&outmsg)->RetCode, MIG_BAD_ID);
+    EXPECT_EQ(device_read_request(dev_, MACH_PORT_NULL, 0, 0, BS), MACH_SEND_INVALID_REPLY);
+    EXPECT_EQ(mach_port_destroy(mach_task_self(), reply), KERN_SUCCESS);
+}
+
 TEST_F(CDisk, DeviceOpenByNameOrPath) {
     mach_port_t by_path = MACH_PORT_NULL;
     ASSERT_EQ(device_open(mach_host_self(), D_READ, disk_->path().c_str(), &by_path), KERN_SUCCESS);

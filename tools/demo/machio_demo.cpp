@@ -1,12 +1,15 @@
 // machio-demo: a guided tour of machio on a real block device.  It writes
 // and reads the device through one Mach io_done_queue with several threads
 // waiting on it, then through 3DO Portfolio's I/O requests and message
-// ports (portfolio_tour.cpp), and says what happened in plain words.
+// ports (portfolio_tour.cpp), then with Mach ports (ports_tour.cpp: the
+// device answering by message, a second process reading through this one),
+// and says what happened in plain words.
 //
 //   machio-demo [DEVICE]     (default: nullb0, i.e. /dev/nullb0)
 //
 // Exit status 0 means every byte read back matched what was written.
 #include "portfolio_tour.hpp"
+#include "ports_tour.hpp"
 
 #include <machio/mach.h>
 
@@ -272,9 +275,10 @@ int main(int argc, char** argv) {
     fmt::print("   waiting on the old queue name now says: {}\n", mach_error_string(kr));
     failures += kr != KERN_TERMINATED;
     mach_port_deallocate(mach_task_self(), queue);
-    device_close(device);
 
     failures += portfolio_tour(name);
+    failures += ports_tour(device, block);
+    device_close(device);
 
     fmt::print("\n{}\n", failures ? fmt::format("machio-demo: {} things went wrong", failures)
                                   : std::string("machio-demo: all data verified, all done"));

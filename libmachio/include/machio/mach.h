@@ -107,6 +107,13 @@ typedef unsigned int mach_port_t;
 typedef unsigned int mach_msg_type_number_t;
 typedef uintptr_t vm_address_t;
 typedef uintptr_t vm_size_t;
+typedef int boolean_t;
+#ifndef TRUE
+#define TRUE 1
+#endif
+#ifndef FALSE
+#define FALSE 0
+#endif
 
 #define MACH_PORT_NULL ((mach_port_t)0)
 #define MACH_PORT_DEAD ((mach_port_t)~0U)
@@ -814,6 +821,91 @@ MACHIO_API kern_return_t device_write_async_inband(mach_port_t device, mach_port
                                                    mach_port_t request_id, dev_mode_t mode,
                                                    recnum_t recnum, io_buf_ptr_t data,
                                                    mach_msg_type_number_t data_count);
+
+/* ---- Device requests answered by message (device_request.defs) ---- */
+
+/* Each sends the request and returns at once: MACH_MSG_SUCCESS, or the
+ * send's error (MACH_SEND_INVALID_DEST: not a device; MACH_SEND_INVALID_REPLY:
+ * reply_port is not a receive right of this space; MACH_SEND_INVALID_DATA: a
+ * buffer that cannot be read; MACH_SEND_NO_BUFFER: no memory, or past a
+ * bound).  The outcome, D_* codes included, comes as a reply message in
+ * device_reply.defs's format on reply_port (a send-once right made from it),
+ * which device_reply_server() hands to the ds_device_*_reply functions below.
+ * device_write_request's data is not copied: leave it untouched until the
+ * reply.  device_read_request's data is fresh memory of this process; the
+ * reply carries its address (vm_deallocate it), and a reply received by
+ * another process has no data (MACH_RCV_BODY_ERROR | MACH_MSG_VM_SPACE). */
+MACHIO_API kern_return_t device_read_request(mach_port_t device, mach_port_t reply_port,
+                                             dev_mode_t mode, recnum_t recnum,
+                                             io_buf_len_t bytes_wanted);
+MACHIO_API kern_return_t device_read_request_inband(mach_port_t device, mach_port_t reply_port,
+                                                    dev_mode_t mode, recnum_t recnum,
+                                                    io_buf_len_t bytes_wanted);
+MACHIO_API kern_return_t device_read_overwrite_request(mach_port_t device, mach_port_t reply_port,
+                                                       dev_mode_t mode, recnum_t recnum,
+                                                       io_buf_len_t bytes_wanted,
+                                                       vm_address_t data);
+MACHIO_API kern_return_t device_write_request(mach_port_t device, mach_port_t reply_port,
+                                              dev_mode_t mode, recnum_t recnum, io_buf_ptr_t data,
+                                              mach_msg_type_number_t data_count);
+MACHIO_API kern_return_t device_write_request_inband(mach_port_t device, mach_port_t reply_port,
+                                                     dev_mode_t mode, recnum_t recnum,
+                                                     io_buf_ptr_t data,
+                                                     mach_msg_type_number_t data_count);
+
+/* The synchronous calls (device.defs), on the same path: the request, then
+ * its reply on a reply port of the calling thread.  They return the
+ * device's code (D_*), or the send's or receive's error. */
+MACHIO_API kern_return_t device_read(mach_port_t device, dev_mode_t mode, recnum_t recnum,
+                                     io_buf_len_t bytes_wanted, io_buf_ptr_t* data,
+                                     mach_msg_type_number_t* data_count);
+MACHIO_API kern_return_t device_read_inband(mach_port_t device, dev_mode_t mode, recnum_t recnum,
+                                            io_buf_len_t bytes_wanted, io_buf_ptr_inband_t data,
+                                            mach_msg_type_number_t* data_count);
+MACHIO_API kern_return_t device_read_overwrite(mach_port_t device, dev_mode_t mode, recnum_t recnum,
+                                               io_buf_len_t bytes_wanted, vm_address_t data,
+                                               mach_msg_type_number_t* data_count);
+MACHIO_API kern_return_t device_write(mach_port_t device, dev_mode_t mode, recnum_t recnum,
+                                      io_buf_ptr_t data, mach_msg_type_number_t data_count,
+                                      io_buf_len_t* bytes_written);
+MACHIO_API kern_return_t device_write_inband(mach_port_t device, dev_mode_t mode, recnum_t recnum,
+                                             io_buf_ptr_t data, mach_msg_type_number_t data_count,
+                                             io_buf_len_t* bytes_written);
+
+/* MIG's reply to a request it could not serve, and its codes. */
+typedef struct {
+    mach_msg_header_t Head;
+    NDR_record_t NDR;
+    kern_return_t RetCode;
+} mig_reply_error_t;
+#define MIG_BAD_ID (-303)   /* no such routine */
+#define MIG_NO_REPLY (-305) /* a simpleroutine: nothing to send back */
+
+/* device_reply.defs's message ids. */
+#define DEVICE_WRITE_REPLY_ID 2902
+#define DEVICE_WRITE_REPLY_INBAND_ID 2903
+#define DEVICE_READ_REPLY_ID 2904
+#define DEVICE_READ_REPLY_INBAND_ID 2905
+#define DEVICE_READ_REPLY_OVERWRITE_ID 2913
+
+/* Hand the device reply `in` to the program's ds_device_*_reply function for
+ * its id (reply_port: the port it came in on), as OSF's MIG-generated server
+ * does: TRUE, with `out` a mig_reply_error_t saying MIG_NO_REPLY; FALSE for
+ * another id, or one whose handler the program does not define (MIG_BAD_ID).
+ * `out` needs room for a mig_reply_error_t. */
+MACHIO_API boolean_t device_reply_server(mach_msg_header_t* in, mach_msg_header_t* out);
+
+/* The handlers a program defines (any of them) for device_reply_server(). */
+kern_return_t ds_device_write_reply(mach_port_t reply_port, kern_return_t return_code,
+                                    io_buf_len_t bytes_written);
+kern_return_t ds_device_write_reply_inband(mach_port_t reply_port, kern_return_t return_code,
+                                           io_buf_len_t bytes_written);
+kern_return_t ds_device_read_reply(mach_port_t reply_port, kern_return_t return_code,
+                                   io_buf_ptr_t data, mach_msg_type_number_t data_count);
+kern_return_t ds_device_read_reply_inband(mach_port_t reply_port, kern_return_t return_code,
+                                          io_buf_ptr_t data, mach_msg_type_number_t data_count);
+kern_return_t ds_device_read_reply_overwrite(mach_port_t reply_port, kern_return_t return_code,
+                                             io_buf_len_t bytes_read);
 
 /* ---- Errors ---- */
 

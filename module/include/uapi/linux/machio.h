@@ -814,6 +814,35 @@ struct machio_port_move_member {
 };
 
 /*
+ * MACHIO_IOC_DEVICE_REQUEST: device_read_request(@device, @reply_port,
+ * @mode, @recnum, @count) and its kin (device_request.defs), by @op:
+ * MACHIO_OP_READ (out-of-line), _READ_INBAND, _READ_OVERWRITE (into
+ * @buffer), _WRITE, _WRITE_INBAND (from @buffer).  The outcome comes as
+ * a reply message in device_reply.defs's format to @reply_port, given
+ * as @reply_type says (MIG's default: MAKE_SEND_ONCE).  @kr is what the
+ * request's send says (MACHIO_MSG_SUCCESS, or MACHIO_SEND_*).
+ */
+struct machio_device_request {
+	__u32 op;		/* in: MACHIO_OP_* */
+	__u32 device;		/* in */
+	__u32 reply_port;	/* in */
+	__u32 reply_type;	/* in: MACHIO_MSG_TYPE_MOVE_SEND .. _MAKE_SEND_ONCE */
+	__u32 mode;		/* in: D_* */
+	__u32 recnum;		/* in */
+	__u64 buffer;		/* in: overwrite and write data */
+	__s32 count;		/* in: bytes wanted, or to write */
+	__s32 kr;		/* out */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/* device_reply.defs's message ids. */
+#define MACHIO_DS_WRITE_REPLY		2902
+#define MACHIO_DS_WRITE_REPLY_INBAND	2903
+#define MACHIO_DS_READ_REPLY		2904
+#define MACHIO_DS_READ_REPLY_INBAND	2905
+#define MACHIO_DS_READ_REPLY_OVERWRITE	2913
+
+/*
  * MACHIO_IOC_PORT_REQUEST_NOTIFICATION: mach_port_request_notification(
  * task, @name, @variant, @sync, @notify, @notify_type, &@previous).
  */
@@ -938,6 +967,7 @@ struct machio_msg_ool_descriptor {
 #define MACHIO_RCV_HEADER_ERROR		0x1000400b
 #define MACHIO_RCV_BODY_ERROR		0x1000400c
 #define MACHIO_MSG_IPC_SPACE		0x00002000	/* with _HEADER/_BODY_ERROR: no room for a name */
+#define MACHIO_MSG_VM_SPACE		0x00001000	/* with _BODY_ERROR: no memory for the data */
 
 /* Notifications (mach/notify.h): their msgh_id. */
 #define MACHIO_NOTIFY_PORT_DELETED	0101
@@ -1049,5 +1079,6 @@ struct machio_netname {
 #define MACHIO_IOC_PORT_MOVE_MEMBER	_IOWR(MACHIO_IOC_MAGIC, 0x37, struct machio_port_move_member)
 #define MACHIO_IOC_PORT_SET_STATUS	_IOWR(MACHIO_IOC_MAGIC, 0x38, struct machio_port_set_status)
 #define MACHIO_IOC_PORT_REQUEST_NOTIFICATION _IOWR(MACHIO_IOC_MAGIC, 0x39, struct machio_port_request_notification)
+#define MACHIO_IOC_DEVICE_REQUEST	_IOWR(MACHIO_IOC_MAGIC, 0x3a, struct machio_device_request)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
