@@ -1,8 +1,10 @@
 // The IPC table: request/reply round trips between two threads of the
-// process, for mach_msg (the client's request and the wait for its reply
-// in one call, the server's reply and the wait for the next request in
-// another) against the classic ways: a pipe pair, a UNIX socket pair, an
-// eventfd pair.  Latency is one round trip as the client sees it.
+// process and between two processes, for mach_msg (the client's request
+// and the wait for its reply in one call, the server's reply and the wait
+// for the next request in another) against the classic ways: a pipe pair,
+// a UNIX socket pair, an eventfd pair.  Latency is one round trip as the
+// client sees it.  Then the device row: the same 4 KiB read answered
+// through an io_done_queue and by a reply message.
 #include "ipc.hpp"
 
 #include <machio/mach.h>
@@ -11,9 +13,11 @@
 
 #include <atomic>
 #include <cerrno>
+#include <fcntl.h>
 #include <functional>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -33,13 +37,37 @@ ipc_result failed_ipc(std::string why) {
     return r;
 }
 
+// Where the server runs: a thread of this process, or a child process.
+bool g_fork = false;
+
 // Round trips until @seconds are up: client() does one and says whether it
-// went; the server thread runs server() until it returns false.
+// went; the server, a thread or (g_fork) a child process, runs server()
+// until it returns.  ready(), if any, runs in the client once the server
+// has started (a child's name to look up).
 ipc_result measure(double seconds, const std::function<bool()>& client,
-                   const std::function<void()>& server_loop, const std::function<void()>& stop) {
+                   const std::function<void()>& server_loop, const std::function<void()>& stop,
+                   const std::function<bool()>& ready = {}) {
     ipc_result r;
-    std::thread server(server_loop);
+    std::thread server;
+    pid_t child = -1;
+    if (g_fork) {
+        child = fork();
+        if (child < 0)
+            return failed_ipc(errno_text(errno));
+        if (child == 0) {
+            server_loop();
+            _exit(0);
+        }
+    } else {
+        server = std::thread(server_loop);
+    }
+    if (ready && !ready()) {
+        r.error = "the server did not come up";
+        stop();
+    }
     int64_t t0 = now_ns(), end = t0 + int64_t(seconds * 1e9), now = t0;
+    if (!r.error.empty())
+        end = t0;
     while (now < end) {
         int64_t start = now_ns();
         if (!client()) {
@@ -51,8 +79,12 @@ ipc_result measure(double seconds, const std::function<bool()>& client,
         r.trips++;
     }
     r.ns = now - t0;
-    stop();
-    server.join();
+    if (r.error.empty())
+        stop();
+    if (g_fork)
+        waitpid(child, nullptr, 0);
+    else
+        server.join();
     return r;
 }
 
@@ -117,9 +149,18 @@ struct rpc_msg {
 ipc_result run_mach_msg(double seconds) {
     mach_port_t task = mach_task_self();
     mach_port_name_t service = MACH_PORT_NULL;
-    if (mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &service) ||
-        mach_port_insert_right(task, service, service, MACH_MSG_TYPE_MAKE_SEND))
+    std::string name = fmt::format("machio-bench-{}", int(getpid()));
+    // Between processes the server makes its port in a space of its own and
+    // checks it in; the client finds it with netname_look_up.  A pipe says
+    // when it is there.
+    int up[2] = {-1, -1};
+    if (g_fork) {
+        if (pipe(up))
+            return failed_ipc(errno_text(errno));
+    } else if (mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &service) ||
+               mach_port_insert_right(task, service, service, MACH_MSG_TYPE_MAKE_SEND)) {
         return failed_ipc("mach_port_allocate");
+    }
     mach_port_t reply = mach_reply_port();
     std::atomic<bool> done{false};
     auto client = [&] {
@@ -134,6 +175,14 @@ ipc_result run_mach_msg(double seconds) {
     };
     auto server = [&] {
         rpc_msg m{};
+        if (g_fork) {
+            char c = 'u';
+            if (machio_space_reset() != KERN_SUCCESS ||
+                mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &service) ||
+                netname_check_in(name_server_port, name.c_str(), MACH_PORT_NULL, service) ||
+                write(up[1], &c, 1) != 1)
+                return;
+        }
         if (mach_msg(&m.head, MACH_RCV_MSG, 0, sizeof(m), service, 0, MACH_PORT_NULL))
             return;
         // Reply, and wait for the next request, in one call.
@@ -155,15 +204,134 @@ ipc_result run_mach_msg(double seconds) {
         m.head.msgh_id = 2; // the end
         mach_msg(&m.head, MACH_SEND_MSG, sizeof(m), 0, MACH_PORT_NULL, 0, MACH_PORT_NULL);
     };
-    ipc_result r = measure(seconds, client, server, stop);
+    auto ready = [&] {
+        if (!g_fork)
+            return true;
+        char c;
+        return read(up[0], &c, 1) == 1 &&
+               netname_look_up(name_server_port, "", name.c_str(), &service) == NETNAME_SUCCESS;
+    };
+    ipc_result r = measure(seconds, client, server, stop, ready);
     mach_port_destroy(task, service);
     mach_port_destroy(task, reply);
+    if (g_fork) {
+        close(up[0]);
+        close(up[1]);
+    }
     return r;
+}
+
+// ---- The device row: one 4 KiB read at a time, answered two ways ----
+
+struct io_rate {
+    uint64_t ios = 0;
+    int64_t ns = 0;
+    histogram lat;
+    std::string error;
+};
+
+// 4 KiB reads at random 4 KiB offsets of the first @region bytes, each
+// answered before the next, through @one (which says whether it went).
+io_rate run_reads(double seconds, uint64_t region, unsigned lbs,
+                  const std::function<bool(recnum_t)>& one) {
+    io_rate r;
+    uint64_t slots = region / 4096, x = 88172645463325252ULL;
+    int64_t t0 = now_ns(), end = t0 + int64_t(seconds * 1e9), now = t0;
+    while (now < end && slots) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        recnum_t recnum = recnum_t((x % slots) * (4096 / lbs));
+        int64_t start = now_ns();
+        if (!one(recnum)) {
+            r.error = fmt::format("read {} failed", r.ios + 1);
+            break;
+        }
+        now = now_ns();
+        r.lat.add(now - start);
+        r.ios++;
+    }
+    r.ns = now - t0;
+    return r;
+}
+
+#pragma pack(push, 4)
+struct overwrite_reply {
+    mach_msg_header_t head;
+    NDR_record_t ndr;
+    kern_return_t code;
+    io_buf_len_t count;
+};
+#pragma pack(pop)
+
+void print_device_rows(double seconds, const std::string& path, uint64_t region, unsigned lbs) {
+    mach_port_t dev = MACH_PORT_NULL, queue = MACH_PORT_NULL, reply = MACH_PORT_NULL;
+    void* buf = nullptr;
+    fmt::print("\nDevice: one 4 KiB read at a time (QD 1) on {}, {:.0f} s each\n", path, seconds);
+    if (device_open(mach_host_self(), D_READ, path.c_str(), &dev) ||
+        io_done_queue_create(mach_host_self(), &queue) ||
+        mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &reply) ||
+        posix_memalign(&buf, 4096, 4096)) {
+        fmt::print("  error: cannot set up the device, queue and reply port\n");
+        return;
+    }
+    auto queue_read = [&](recnum_t recnum) {
+        io_done_result_t res;
+        return device_read_overwrite_async(dev, queue, 1, 0, recnum, 4096,
+                                           static_cast<io_buf_ptr_t>(buf)) == KERN_SUCCESS &&
+               io_done_queue_wait(queue, &res) == KERN_SUCCESS && res.qd_code == D_SUCCESS;
+    };
+    auto message_read = [&](recnum_t recnum) {
+        union {
+            mach_msg_header_t head;
+            overwrite_reply r;
+        } m;
+        return device_read_overwrite_request(dev, reply, 0, recnum, 4096, vm_address_t(buf)) ==
+                   KERN_SUCCESS &&
+               mach_msg(&m.head, MACH_RCV_MSG, 0, sizeof(m), reply, 0, MACH_PORT_NULL) ==
+                   MACH_MSG_SUCCESS &&
+               m.r.code == D_SUCCESS;
+    };
+    auto sync_read = [&](recnum_t recnum) {
+        mach_msg_type_number_t got = 0;
+        return device_read_overwrite(dev, 0, recnum, 4096, vm_address_t(buf), &got) == D_SUCCESS &&
+               got == 4096;
+    };
+    struct row {
+        const char* name;
+        std::function<bool(recnum_t)> one;
+    };
+    const row rows[] = {
+        {"io_done_queue", queue_read},
+        {"reply message", message_read},
+        {"device_read*", sync_read},
+    };
+    fmt::print("  {:<14} {:>10} {:>10} {:>9} {:>9} {:>9}\n", "answered by", "reads", "IOPS",
+               "p50 us", "p99 us", "vs queue");
+    double queue_rate = 0;
+    for (const row& w : rows) {
+        io_rate r = run_reads(seconds, region, lbs, w.one);
+        if (!r.error.empty()) {
+            fmt::print("  {:<14} error: {}\n", w.name, r.error);
+            continue;
+        }
+        double rate = r.ns ? double(r.ios) * 1e9 / double(r.ns) : 0;
+        if (!queue_rate)
+            queue_rate = rate;
+        fmt::print("  {:<14} {:>10} {:>10.0f} {:>9.1f} {:>9.1f} {:>8.2f}x\n", w.name, r.ios, rate,
+                   r.lat.percentile(0.5) / 1e3, r.lat.percentile(0.99) / 1e3,
+                   queue_rate ? rate / queue_rate : 0);
+    }
+    std::free(buf);
+    mach_port_destroy(mach_task_self(), reply);
+    io_done_queue_terminate(queue);
+    mach_port_deallocate(mach_task_self(), queue);
+    device_close(dev);
 }
 
 } // namespace
 
-void print_ipc_table(double seconds) {
+void print_ipc_table(double seconds, const std::string& device, uint64_t region, unsigned lbs) {
     struct row {
         const char* name;
         ipc_result (*run)(double);
@@ -174,26 +342,32 @@ void print_ipc_table(double seconds) {
         {"socketpair", run_socketpair},
         {"eventfd pair", run_eventfd},
     };
-    fmt::print("\nIPC: request/reply round trips between two threads, {:.0f} s each\n", seconds);
-    fmt::print("  {:<14} {:>10} {:>10} {:>9} {:>9} {:>9}\n", "way", "trips", "trips/s", "p50 us",
-               "p99 us", "vs socket");
-    double socket_rate = 0;
-    std::vector<std::pair<const row*, ipc_result>> results;
-    for (const row& r : rows)
-        results.emplace_back(&r, r.run(seconds));
-    for (const auto& [r, res] : results)
-        if (std::string_view(r->name) == "socketpair" && res.ns)
-            socket_rate = double(res.trips) * 1e9 / double(res.ns);
-    for (const auto& [r, res] : results) {
-        if (!res.error.empty()) {
-            fmt::print("  {:<14} error: {}\n", r->name, res.error);
-            continue;
+    for (bool processes : {false, true}) {
+        g_fork = processes;
+        fmt::print("\nIPC: request/reply round trips between two {}, {:.0f} s each\n",
+                   processes ? "processes" : "threads", seconds);
+        fmt::print("  {:<14} {:>10} {:>10} {:>9} {:>9} {:>9}\n", "way", "trips", "trips/s",
+                   "p50 us", "p99 us", "vs socket");
+        double socket_rate = 0;
+        std::vector<std::pair<const row*, ipc_result>> results;
+        for (const row& r : rows)
+            results.emplace_back(&r, r.run(seconds));
+        for (const auto& [r, res] : results)
+            if (std::string_view(r->name) == "socketpair" && res.ns)
+                socket_rate = double(res.trips) * 1e9 / double(res.ns);
+        for (const auto& [r, res] : results) {
+            if (!res.error.empty()) {
+                fmt::print("  {:<14} error: {}\n", r->name, res.error);
+                continue;
+            }
+            double rate = res.ns ? double(res.trips) * 1e9 / double(res.ns) : 0;
+            fmt::print("  {:<14} {:>10} {:>10.0f} {:>9.1f} {:>9.1f} {:>8.2f}x\n", r->name,
+                       res.trips, rate, res.lat.percentile(0.5) / 1e3,
+                       res.lat.percentile(0.99) / 1e3, socket_rate ? rate / socket_rate : 0);
         }
-        double rate = res.ns ? double(res.trips) * 1e9 / double(res.ns) : 0;
-        fmt::print("  {:<14} {:>10} {:>10.0f} {:>9.1f} {:>9.1f} {:>8.2f}x\n", r->name, res.trips,
-                   rate, res.lat.percentile(0.5) / 1e3, res.lat.percentile(0.99) / 1e3,
-                   socket_rate ? rate / socket_rate : 0);
     }
+    g_fork = false;
+    print_device_rows(seconds, device, region, lbs);
 }
 
 } // namespace machio_bench

@@ -1063,7 +1063,7 @@ int main(int argc, char** argv) try {
                                 : run_tables(o, *dev, region, progress, json_runs);
     progress.clear();
     if (o.ipc && !o.json)
-        print_ipc_table(o.seconds ? o.seconds : 5);
+        print_ipc_table(o.seconds ? o.seconds : 5, dev->path, region, dev->lbs);
     if (o.json)
         fmt::print("{{\"runs\": [\n  {}\n]}}\n", fmt::join(json_runs, ",\n  "));
     if (failures)
