@@ -272,6 +272,19 @@ static long machio_ioc_port_insert_right(struct machio_space *space, void __user
 	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
 }
 
+static long machio_ioc_port_extract_right(struct machio_space *space, void __user *argp)
+{
+	struct machio_port_extract_right a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.kr || a.pad || a.poly || a.poly_type ||
+	    memchr_inv(a.reserved, 0, sizeof(a.reserved)))
+		return -EINVAL;
+	a.kr = machio_right_extract(space, &a);
+	return copy_to_user(argp, &a, sizeof(a)) ? -EFAULT : 0;
+}
+
 static long machio_ioc_port_names(struct machio_space *space, void __user *argp)
 {
 	struct machio_port_names a;
@@ -867,6 +880,8 @@ static const struct machio_ioctl_def machio_ioctls[] = {
 	[_IOC_NR(MACHIO_IOC_PORT_REQUEST_NOTIFICATION)] = {
 		MACHIO_IOC_PORT_REQUEST_NOTIFICATION, machio_ioc_port_request_notification },
 	[_IOC_NR(MACHIO_IOC_DEVICE_REQUEST)] = { MACHIO_IOC_DEVICE_REQUEST, machio_ioc_device_request },
+	[_IOC_NR(MACHIO_IOC_PORT_EXTRACT_RIGHT)] = {
+		MACHIO_IOC_PORT_EXTRACT_RIGHT, machio_ioc_port_extract_right },
 };
 
 long machio_ioctl(struct file *file, unsigned int cmd, unsigned long arg)

@@ -44,7 +44,7 @@ static bool machio_msgt_is_port(u32 msgt)
 }
 
 /* What a right sent with @msgt is when received (mach/message.h's MACH_MSG_TYPE_PORT_*). */
-static u8 machio_msgt_received(u32 msgt)
+u8 machio_msgt_received(u32 msgt)
 {
 	switch (msgt) {
 	case MACHIO_MSG_TYPE_MOVE_RECEIVE:

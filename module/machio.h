@@ -857,6 +857,8 @@ s32 machio_right_source(struct machio_space *space, u32 poly, u32 msgt_name,
 			struct machio_entry **src);
 struct machio_entry *machio_right_find(struct machio_space *space, u32 name);
 u8 machio_kright_take(struct machio_space *space, struct machio_entry *e, u32 msgt);
+u8 machio_msgt_received(u32 msgt);
+s32 machio_right_extract(struct machio_space *space, struct machio_port_extract_right *a);
 int machio_right_names(struct machio_space *space, struct machio_port_names *a);
 s32 machio_right_attributes(struct machio_space *space, struct machio_port_attributes *a);
 void machio_right_release(struct machio_port *port, u8 kind, u8 rights);

@@ -611,6 +611,77 @@ merge:
 }
 
 /*
+ * mach_port_extract_right within the calling space (the only task there
+ * is), in OSF's order: KERN_INVALID_VALUE for a disposition that is not a
+ * port's, KERN_INVALID_NAME, KERN_INVALID_RIGHT.  The right @msgt_name
+ * takes comes back as MIG's reply would bring it: a receive or send right
+ * under its port's name here (a receive right alone: a new name), a
+ * send-once right under a new one.  A dead name gives MACHIO_PORT_DEAD
+ * for COPY_SEND, MOVE_SEND and MOVE_SEND_ONCE (OSF's deadok; a move takes
+ * one of its user references).  KERN_RESOURCE_SHORTAGE if there is no
+ * room for the name (the right is then released: a receive right's port
+ * is destroyed).
+ */
+s32 machio_right_extract(struct machio_space *space, struct machio_port_extract_right *a)
+{
+	u32 msgt = a->msgt_name;
+	struct machio_mport *mp;
+	struct machio_entry *e;
+	bool full = false;
+	u8 right;
+
+	if (msgt < MACHIO_MSG_TYPE_MOVE_RECEIVE || msgt > MACHIO_MSG_TYPE_MAKE_SEND_ONCE)
+		return MACHIO_KERN_INVALID_VALUE;
+	spin_lock(&space->lock);
+	e = machio_right_find(space, a->name);
+	if (!e) {
+		spin_unlock(&space->lock);
+		return MACHIO_KERN_INVALID_NAME;
+	}
+	a->poly_type = machio_msgt_received(msgt);
+	if (e->kind == MACHIO_KIND_DEAD &&
+	    (msgt == MACHIO_MSG_TYPE_COPY_SEND || msgt == MACHIO_MSG_TYPE_MOVE_SEND ||
+	     msgt == MACHIO_MSG_TYPE_MOVE_SEND_ONCE)) {
+		if (msgt != MACHIO_MSG_TYPE_COPY_SEND && !--e->urefs)
+			machio_entry_free(space, e);
+		spin_unlock(&space->lock);
+		a->poly = MACHIO_PORT_DEAD;
+		return MACHIO_KERN_SUCCESS;
+	}
+	if (machio_right_source(space, a->name, msgt, &e)) {
+		spin_unlock(&space->lock);
+		return MACHIO_KERN_INVALID_RIGHT;
+	}
+	mp = machio_to_mport(e->port);
+	right = machio_kright_take(space, e, msgt);
+	spin_unlock(&space->lock);
+	if (right == MACHIO_RIGHT_RECEIVE) {
+		unsigned long flags;
+
+		spin_lock_irqsave(&mp->lock, flags);
+		mp->seqno = 0;	/* as a receive right carried in a message (OSF) */
+		spin_unlock_irqrestore(&mp->lock, flags);
+	}
+	a->poly = machio_right_copyout(space, &mp, right, &full);
+	if (!mp)
+		return MACHIO_KERN_SUCCESS;
+	/* Its port died meanwhile, or no room for the name: the right goes. */
+	if (right == MACHIO_RIGHT_RECEIVE) {
+		machio_right_release(&mp->port, MACHIO_KIND_MPORT, MACHIO_RIGHT_RECEIVE);
+	} else if (right == MACHIO_RIGHT_SEND) {
+		machio_mport_drop_send(mp);
+		machio_port_put(&mp->port);
+	} else {
+		machio_mport_destroy_send_once(mp);
+	}
+	if (full) {
+		a->poly = MACHIO_PORT_NULL;
+		return MACHIO_KERN_RESOURCE_SHORTAGE;
+	}
+	return MACHIO_KERN_SUCCESS;	/* MACHIO_PORT_DEAD */
+}
+
+/*
  * mach_port_names: every name of the space with its type, if @a->count
  * has room for them all; @a->count is how many there are either way.
  * -EFAULT if the arrays cannot be written, -ENOMEM.

@@ -909,6 +909,87 @@ TEST_F(fault, realtime_sends_never_allocate)
 	EXPECT_LE(1, raise_failed);
 }
 
+/*
+ * Device requests answered by message under each allocation failure: the
+ * request is refused with MACH_SEND_NO_BUFFER and takes nothing (no reply
+ * right, no reply), or it is accepted and its reply comes, with the bytes
+ * or D_NO_MEMORY: completion itself never allocates.
+ */
+TEST_F(fault, device_request)
+{
+	static const __u32 ops[] = {
+		MACHIO_OP_READ, MACHIO_OP_READ_INBAND, MACHIO_OP_READ_OVERWRITE, MACHIO_OP_WRITE,
+	};
+	int refused = 0;
+
+	REQUIRE_FAULT_INJECTION();
+	for (unsigned int o = 0; o < sizeof(ops) / sizeof(ops[0]); o++) {
+		bool unused = false;
+
+		for (int n = 1; n <= MAX_NTH && !unused; n++) {
+			struct machio_port_allocate pa = { .right = MACHIO_PORT_RIGHT_RECEIVE };
+			struct machio_device_request rq = {
+				.op = ops[o], .device = self->dev,
+				.reply_type = MACHIO_MSG_TYPE_MAKE_SEND_ONCE, .count = 4096,
+				.buffer = (__u64)(uintptr_t)(ops[o] == MACHIO_OP_WRITE ? self->out :
+							     self->in),
+			};
+			struct machio_port_attributes st = {
+				.flavor = MACHIO_PORT_RECEIVE_STATUS, .count = 10,
+			};
+			union {
+				struct machio_msg_header h;
+				unsigned char raw[256];
+			} r;
+			struct machio_msg m = {
+				.msg = (__u64)(uintptr_t)&r, .rcv_size = sizeof(r),
+				.option = MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT, .timeout = 5000,
+			};
+
+			if (ops[o] == MACHIO_OP_READ_INBAND)
+				rq.count = 100;
+			ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PORT_ALLOCATE, &pa));
+			rq.reply_port = m.rcv_name = st.name = pa.name;
+			arm_nth(n);
+			ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_DEVICE_REQUEST, &rq));
+			unused = disarm_nth();
+			if (rq.kr == MACHIO_SEND_NO_BUFFER) {
+				refused++;
+				ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_PORT_ATTRIBUTES, &st));
+				EXPECT_EQ(0, st.info[5]) TH_LOG("op %u fault %d: a right was taken",
+								ops[o], n);
+				m.timeout = 0;
+				ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_MSG, &m));
+				EXPECT_EQ(MACHIO_RCV_TIMED_OUT, m.kr);
+			} else {
+				ASSERT_EQ(MACHIO_MSG_SUCCESS, rq.kr) TH_LOG("op %u fault %d", ops[o], n);
+				ASSERT_EQ(0, machio_ioctl(self->mfd, MACHIO_IOC_MSG, &m));
+				ASSERT_EQ(MACHIO_MSG_SUCCESS, m.kr) TH_LOG("op %u fault %d", ops[o], n);
+				EXPECT_LE(MACHIO_DS_WRITE_REPLY, r.h.msgh_id);
+				if (ops[o] == MACHIO_OP_READ && (r.h.msgh_bits & MACHIO_MSGH_BITS_COMPLEX)) {
+					struct machio_msg_ool_descriptor d;
+
+					memcpy(&d, r.raw + 28, sizeof(d));
+					if (d.address) {
+						EXPECT_EQ(0, memcmp(self->out, (void *)(uintptr_t)d.address,
+								    4096));
+						munmap((void *)(uintptr_t)d.address, 4096);
+					}
+				}
+			}
+			{
+				struct machio_port_right d = {
+					.op = MACHIO_PORT_OP_DESTROY, .name = pa.name,
+				};
+
+				machio_ioctl(self->mfd, MACHIO_IOC_PORT_RIGHT, &d);
+			}
+		}
+		EXPECT_TRUE(unused);
+	}
+	EXPECT_LE(1, refused);
+}
+
 /* Ring pages come from the page allocator: let fail-nth reach order 0 too. */
 static void fail_pages_too(bool on)
 {

@@ -315,6 +315,66 @@ TEST_F(port, mod_refs_get_refs_and_type_errors)
 	EXPECT_EQ(-EINVAL, machio_ioctl(self->fd, MACHIO_IOC_PORT_RIGHT, &a));
 }
 
+static int extract(int fd, __u32 name, __u32 msgt, __u32 *poly, __u32 *poly_type)
+{
+	struct machio_port_extract_right a = { .name = name, .msgt_name = msgt };
+	int ret = machio_ioctl(fd, MACHIO_IOC_PORT_EXTRACT_RIGHT, &a);
+
+	*poly = a.poly;
+	*poly_type = a.poly_type;
+	return ret ?: a.kr;
+}
+
+TEST_F(port, extract_right_gives_the_right_back_as_a_reply_would)
+{
+	__u32 p = allocate(self->fd, R(RECEIVE)), q = allocate(self->fd, R(RECEIVE));
+	__u32 dead = allocate(self->fd, R(DEAD_NAME)), set = allocate(self->fd, R(PORT_SET));
+	struct machio_port_extract_right bad = { .name = p, .msgt_name = MSGT(MAKE_SEND), .pad = 1 };
+	__u32 poly, ptype, so = 0x6a01;
+
+	/* A send right made from the receive right: under the port's name. */
+	ASSERT_EQ(K(SUCCESS), extract(self->fd, p, MSGT(MAKE_SEND), &poly, &ptype));
+	EXPECT_EQ(p, poly);
+	EXPECT_EQ(MSGT(MOVE_SEND), ptype);
+	EXPECT_EQ(T(SEND) | T(RECEIVE), type(self->fd, p));
+	EXPECT_EQ(1, refs(self->fd, p, R(SEND)));
+	/* Copied: one more reference under the same name. */
+	ASSERT_EQ(K(SUCCESS), extract(self->fd, p, MSGT(COPY_SEND), &poly, &ptype));
+	EXPECT_EQ(p, poly);
+	EXPECT_EQ(2, refs(self->fd, p, R(SEND)));
+	/* A send-once right: a new name. */
+	ASSERT_EQ(K(SUCCESS), extract(self->fd, p, MSGT(MAKE_SEND_ONCE), &poly, &ptype));
+	EXPECT_NE(p, poly);
+	EXPECT_EQ(MSGT(MOVE_SEND_ONCE), ptype);
+	EXPECT_EQ(T(SEND_ONCE), type(self->fd, poly));
+	/* Moved: the old name goes, a new one comes. */
+	ASSERT_EQ(0, insert(self->fd, so, p, MSGT(MAKE_SEND_ONCE)));
+	ASSERT_EQ(K(SUCCESS), extract(self->fd, so, MSGT(MOVE_SEND_ONCE), &poly, &ptype));
+	EXPECT_NE(so, poly);
+	EXPECT_EQ(~0U, type(self->fd, so));
+	/* A receive right alone moves to a new name. */
+	ASSERT_EQ(K(SUCCESS), extract(self->fd, q, MSGT(MOVE_RECEIVE), &poly, &ptype));
+	EXPECT_EQ(MSGT(MOVE_RECEIVE), ptype);
+	EXPECT_NE(q, poly);
+	EXPECT_EQ(~0U, type(self->fd, q));
+	EXPECT_EQ(T(RECEIVE), type(self->fd, poly));
+	/* A dead name: MACH_PORT_DEAD; a move takes its reference. */
+	ASSERT_EQ(K(SUCCESS), extract(self->fd, dead, MSGT(COPY_SEND), &poly, &ptype));
+	EXPECT_EQ(MACHIO_PORT_DEAD, poly);
+	EXPECT_EQ(T(DEAD_NAME), type(self->fd, dead));
+	ASSERT_EQ(K(SUCCESS), extract(self->fd, dead, MSGT(MOVE_SEND), &poly, &ptype));
+	EXPECT_EQ(MACHIO_PORT_DEAD, poly);
+	EXPECT_EQ(~0U, type(self->fd, dead));
+	/* Errors, in order. */
+	EXPECT_EQ(K(INVALID_VALUE), extract(self->fd, p, 15, &poly, &ptype));
+	EXPECT_EQ(K(INVALID_VALUE), extract(self->fd, 0x7777701, 22, &poly, &ptype));
+	EXPECT_EQ(K(INVALID_NAME), extract(self->fd, 0x7777701, MSGT(MAKE_SEND), &poly, &ptype));
+	EXPECT_EQ(K(INVALID_RIGHT), extract(self->fd, set, MSGT(MAKE_SEND), &poly, &ptype));
+	EXPECT_EQ(K(INVALID_RIGHT), extract(self->fd, mio_host(self->fd), MSGT(COPY_SEND), &poly,
+					    &ptype));
+	EXPECT_EQ(-EINVAL, machio_ioctl(self->fd, MACHIO_IOC_PORT_EXTRACT_RIGHT, &bad));
+}
+
 TEST_F(port, names_lists_every_name_with_its_type)
 {
 	__u32 p = allocate(self->fd, R(RECEIVE));

@@ -70,8 +70,10 @@ class kern_category_impl final : public std::error_category {
     const char* name() const noexcept override { return "mach.kern"; }
 
     std::string message(int code) const override {
-        if (code >= KERN_SUCCESS && code <= KERN_OPERATION_TIMED_OUT)
-            return detail::code_string(code);
+        // KERN_*, and the mach_msg, name service and MIG codes of the same type.
+        if (const char* s =
+                code >= D_IO_ERROR && code <= D_NOT_CLONED ? nullptr : detail::code_string(code))
+            return s;
         return fmt::format("(os/kern) unknown kern_return_t {} ({:#x})", code, code);
     }
 

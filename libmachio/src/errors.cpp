@@ -4,6 +4,7 @@
 #include "internal.hpp"
 
 #include <cerrno>
+#include <iterator>
 #include <sys/ioctl.h>
 
 namespace machio::detail {
@@ -175,10 +176,71 @@ const char* device_string(kern_return_t code) noexcept {
     return strings[code - D_IO_ERROR];
 }
 
+// mach_msg's codes (mach/message.h), the name service's, and MIG's, as
+// OSF's mach_error_string() says them.
+const char* ipc_string(kern_return_t code) noexcept {
+    static const char* const send[] = {
+        nullptr,
+        "(ipc/send) thread is waiting to send",
+        "(ipc/send) invalid data",
+        "(ipc/send) invalid destination port",
+        "(ipc/send) timed out",
+        "(ipc/send) will notify",
+        "(ipc/send) notify in progress",
+        "(ipc/send) interrupted",
+        "(ipc/send) msg too small",
+        "(ipc/send) invalid reply port",
+        "(ipc/send) invalid port right",
+        "(ipc/send) invalid notify port",
+        "(ipc/send) invalid memory",
+        "(ipc/send) no msg buffer",
+        "(ipc/send) msg too large",
+        "(ipc/send) invalid msg-type",
+        "(ipc/send) invalid msg-header",
+    };
+    static const char* const rcv[] = {
+        nullptr,
+        "(ipc/rcv) wait in progress",
+        "(ipc/rcv) invalid name",
+        "(ipc/rcv) timed out",
+        "(ipc/rcv) msg too large",
+        "(ipc/rcv) interrupted",
+        "(ipc/rcv) port changed",
+        "(ipc/rcv) invalid notify port",
+        "(ipc/rcv) invalid msg-buffer",
+        "(ipc/rcv) port died",
+        "(ipc/rcv) port is in a set",
+        "(ipc/rcv) header error",
+        "(ipc/rcv) body error",
+    };
+    static const char* const netname[] = {
+        "(netname) name is not yours", "(netname) name not checked in", "(netname) no such host",
+        "(netname) host not found",    "(netname) invalid port",
+    };
+    static const char* const mig[] = {
+        "(ipc/mig) type check failure",           "(ipc/mig) wrong reply message ID",
+        "(ipc/mig) server detected error",        "(ipc/mig) bad request message ID",
+        "(ipc/mig) server found wrong arguments", "(ipc/mig) no reply should be sent",
+    };
+    // MACH_RCV_HEADER_ERROR and _BODY_ERROR carry MACH_MSG_IPC_SPACE and kin.
+    auto base = static_cast<unsigned>(code) & ~0x00003e00U;
+    if (base > 0x10000000U && base < 0x10000000U + std::size(send))
+        return send[base - 0x10000000U];
+    if (base > 0x10004000U && base < 0x10004000U + std::size(rcv))
+        return rcv[base - 0x10004000U];
+    if (code >= NETNAME_NOT_YOURS && code <= NETNAME_INVALID_PORT)
+        return netname[code - NETNAME_NOT_YOURS];
+    if (code <= -300 && code > -300 - int(std::size(mig)))
+        return mig[-300 - code];
+    return nullptr;
+}
+
 } // namespace
 
 const char* code_string(kern_return_t code) noexcept {
     if (const char* s = kern_string(code))
+        return s;
+    if (const char* s = ipc_string(code))
         return s;
     return device_string(code);
 }

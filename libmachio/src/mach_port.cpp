@@ -202,6 +202,22 @@ extern "C" kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_
     }
 }
 
+extern "C" kern_return_t mach_port_extract_right(ipc_space_t task, mach_port_name_t name,
+                                                 mach_msg_type_name_t msgt_name, mach_port_t* poly,
+                                                 mach_msg_type_name_t* polyPoly) {
+    if (!poly || !polyPoly)
+        return KERN_INVALID_ADDRESS;
+    struct machio_port_extract_right arg = {};
+    arg.name = name;
+    arg.msgt_name = msgt_name;
+    kern_return_t kr = port_call(task, MACHIO_IOC_PORT_EXTRACT_RIGHT, arg);
+    if (kr == KERN_SUCCESS) {
+        *poly = arg.poly;
+        *polyPoly = arg.poly_type;
+    }
+    return kr;
+}
+
 extern "C" kern_return_t mach_port_move_member(ipc_space_t task, mach_port_name_t member,
                                                mach_port_name_t after) {
     struct machio_port_move_member arg = {};

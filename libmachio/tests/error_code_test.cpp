@@ -16,6 +16,12 @@ using machio::kern_errc;
 static_assert(std::is_error_code_enum_v<kern_errc>);
 static_assert(std::is_error_code_enum_v<device_errc>);
 
+TEST(ErrorCategory, MessageCodesHaveTheirWords) {
+    EXPECT_EQ(machio::to_error_code(MACH_SEND_TIMED_OUT).message(), "(ipc/send) timed out");
+    EXPECT_EQ(machio::to_error_code(MACH_RCV_PORT_DIED).message(), "(ipc/rcv) port died");
+    EXPECT_EQ(machio::to_error_code(NETNAME_NOT_YOURS).message(), "(netname) name is not yours");
+}
+
 TEST(ErrorCategory, Names) {
     EXPECT_STREQ(kern_category().name(), "mach.kern");
     EXPECT_STREQ(device_category().name(), "mach.device");

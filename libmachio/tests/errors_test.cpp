@@ -134,8 +134,19 @@ TEST(MachErrorString, SpecificTexts) {
     EXPECT_STREQ(mach_error_string(D_READ_ONLY), "(device) device is read-only");
 }
 
+TEST(MachErrorString, MessageNameServiceAndMigCodes) {
+    EXPECT_STREQ(mach_error_string(MACH_SEND_INVALID_DEST), "(ipc/send) invalid destination port");
+    EXPECT_STREQ(mach_error_string(MACH_SEND_INTERRUPTED), "(ipc/send) interrupted");
+    EXPECT_STREQ(mach_error_string(MACH_RCV_TIMED_OUT), "(ipc/rcv) timed out");
+    EXPECT_STREQ(mach_error_string(MACH_RCV_BODY_ERROR | MACH_MSG_IPC_SPACE),
+                 "(ipc/rcv) body error");
+    EXPECT_STREQ(mach_error_string(NETNAME_NOT_YOURS), "(netname) name is not yours");
+    EXPECT_STREQ(mach_error_string(MIG_BAD_ID), "(ipc/mig) bad request message ID");
+}
+
 TEST(MachErrorString, UnknownCodes) {
-    for (kern_return_t code : {-2, 50, 0x100, 2499, 2512, 0x10000007}) {
+    for (kern_return_t code : {-2, 50, 0x100, 2499, 2512, 0x10000000, 0x10000011, 0x10004000,
+                               0x1000400d, 999, 1005, -299, -306}) {
         const char* s = mach_error_string(code);
         ASSERT_NE(s, nullptr);
         EXPECT_STREQ(s, "(machio) unknown error code") << code;

@@ -438,6 +438,16 @@ MACHIO_API kern_return_t mach_port_type(ipc_space_t task, mach_port_name_t name,
  * KERN_INVALID_CAPABILITY (poly is a dead name), KERN_UREFS_OVERFLOW. */
 MACHIO_API kern_return_t mach_port_insert_right(ipc_space_t task, mach_port_name_t name,
                                                 mach_port_t poly, mach_msg_type_name_t msgt_name);
+/* Take the right msgt_name says from `name` and get it back as a reply
+ * would bring it: *poly its name now (a receive or send right under its
+ * port's name here; a receive right alone, and a send-once right, under a
+ * new one; MACH_PORT_DEAD from a dead name with COPY_SEND, MOVE_SEND or
+ * MOVE_SEND_ONCE), *polyPoly its MACH_MSG_TYPE_PORT_* type.
+ * KERN_INVALID_VALUE (not a port disposition), KERN_INVALID_NAME,
+ * KERN_INVALID_RIGHT. */
+MACHIO_API kern_return_t mach_port_extract_right(ipc_space_t task, mach_port_name_t name,
+                                                 mach_msg_type_name_t msgt_name, mach_port_t* poly,
+                                                 mach_msg_type_name_t* polyPoly);
 /* Every name of the space and its type, as two arrays of *namesCnt ==
  * *typesCnt entries in fresh memory (vm_deallocate them). */
 MACHIO_API kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_t* names,

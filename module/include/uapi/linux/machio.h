@@ -788,6 +788,21 @@ struct machio_port_insert_right {
 };
 
 /*
+ * MACHIO_IOC_PORT_EXTRACT_RIGHT: mach_port_extract_right(task, @name,
+ * @msgt_name, &@poly, &@poly_type): the right taken from @name, back in
+ * the caller's space as a reply would bring it.
+ */
+struct machio_port_extract_right {
+	__u32 name;		/* in */
+	__u32 msgt_name;	/* in: MACHIO_MSG_TYPE_* */
+	__u32 poly;		/* out: its name now, or MACHIO_PORT_DEAD */
+	__u32 poly_type;	/* out: MACHIO_MSG_TYPE_MOVE_RECEIVE, _MOVE_SEND, _MOVE_SEND_ONCE */
+	__s32 kr;		/* out */
+	__u32 pad;		/* must be zero */
+	__u64 reserved[2];	/* must be zero */
+};
+
+/*
  * MACHIO_IOC_PORT_NAMES: mach_port_names: every name and its type, into
  * @names and @types (room for @count each); @count comes back as the
  * number there is, and the arrays are filled only if it fits.
@@ -1080,5 +1095,6 @@ struct machio_netname {
 #define MACHIO_IOC_PORT_SET_STATUS	_IOWR(MACHIO_IOC_MAGIC, 0x38, struct machio_port_set_status)
 #define MACHIO_IOC_PORT_REQUEST_NOTIFICATION _IOWR(MACHIO_IOC_MAGIC, 0x39, struct machio_port_request_notification)
 #define MACHIO_IOC_DEVICE_REQUEST	_IOWR(MACHIO_IOC_MAGIC, 0x3a, struct machio_device_request)
+#define MACHIO_IOC_PORT_EXTRACT_RIGHT	_IOWR(MACHIO_IOC_MAGIC, 0x3b, struct machio_port_extract_right)
 
 #endif /* _UAPI_LINUX_MACHIO_H */
