@@ -35,6 +35,8 @@ using machio::io_type;
 using machio::kern_errc;
 using machio::ool_buffer;
 using machio::queue_options;
+using machio::receive_right;
+using machio::send_right;
 using machio::space;
 using test::aligned_buffer;
 using test::fill_pattern;
@@ -193,6 +195,68 @@ class CxxDisk : public CxxApi {
     io_done_queue q_;
     device dev_;
 };
+
+// ---- Mach ports ----------------------------------------------------------------
+
+TEST_F(CxxApi, PortsCarryAnRpcBetweenThreads) {
+    auto service = receive_right::allocate();
+    ASSERT_TRUE(service) << service.error().message();
+    auto reply = receive_right::allocate(true); // realtime
+    ASSERT_TRUE(reply);
+    const std::string name = "machio-cxx-" + std::to_string(getpid());
+    ASSERT_FALSE(service->check_in(name));
+    auto to_service = send_right::look_up(name);
+    ASSERT_TRUE(to_service) << to_service.error().message();
+    EXPECT_EQ(to_service->name(), service->name()); // one name per port
+    EXPECT_EQ(send_right::look_up("machio-cxx-nobody").error(),
+              machio::to_error_code(KERN_INVALID_NAME));
+    struct request {
+        mach_msg_header_t head;
+        int value;
+    };
+    std::thread server([&] {
+        request in{};
+        auto got = service->receive(std::as_writable_bytes(std::span(&in, 1)));
+        ASSERT_TRUE(got) << got.error().message();
+        EXPECT_EQ(*got, sizeof(in));
+        in.value *= 3;
+        in.head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MOVE_SEND_ONCE, 0);
+        in.head.msgh_local_port = MACH_PORT_NULL;
+        EXPECT_EQ(
+            mach_msg(&in.head, MACH_SEND_MSG, sizeof(in), 0, MACH_PORT_NULL, 0, MACH_PORT_NULL),
+            MACH_MSG_SUCCESS);
+    });
+    request out{};
+    out.head.msgh_size = sizeof(out);
+    out.value = 14;
+    auto answer = to_service->call(out.head, *reply, std::as_writable_bytes(std::span(&out, 1)));
+    server.join();
+    ASSERT_TRUE(answer) << answer.error().message();
+    EXPECT_EQ(out.value, 42);
+    // Nothing more: a poll times out, as an error_code in words.
+    auto none =
+        reply->receive(std::as_writable_bytes(std::span(&out, 1)), std::chrono::milliseconds(0));
+    EXPECT_EQ(none.error(), machio::to_error_code(MACH_RCV_TIMED_OUT));
+    EXPECT_EQ(none.error().message(), "(ipc/rcv) timed out");
+    EXPECT_FALSE(service->check_out(name));
+    // A made send right, and one sent message.
+    auto made = service->make_send();
+    ASSERT_TRUE(made);
+    mach_msg_header_t h{};
+    h.msgh_size = sizeof(h);
+    h.msgh_id = 9;
+    EXPECT_FALSE(made->send(h));
+    auto got = service->receive(std::as_writable_bytes(std::span(&h, 1)));
+    ASSERT_TRUE(got);
+    EXPECT_EQ(h.msgh_id, 9);
+    // The receive right destroyed: the send rights are dead names.
+    mach_port_t n = service->name();
+    receive_right gone = std::move(*service);
+    { receive_right destroyer = std::move(gone); }
+    mach_port_type_t type = 0;
+    EXPECT_EQ(mach_port_type(mach_task_self(), n, &type), KERN_SUCCESS);
+    EXPECT_EQ(type, MACH_PORT_TYPE_DEAD_NAME);
+}
 
 // ---- spaces -------------------------------------------------------------------
 

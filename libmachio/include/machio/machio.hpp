@@ -41,7 +41,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
@@ -553,10 +555,75 @@ class MACHIO_API device {
     std::uint32_t block_size_ = 0;
 };
 
+// ---- Mach ports, in the process space (the calls of <machio/mach.h>) ----
+
+class send_right;
+
+// A receive right: destroyed with the object (the messages queued on it
+// with it; send rights to its port, here and elsewhere, become dead
+// names, which their send_right objects release).
+class MACHIO_API receive_right {
+  public:
+    // A new port; `realtime`: mach_port_allocate_qos with qos.rt, its
+    // messages from a pool made with it.
+    [[nodiscard]] static result<receive_right> allocate(bool realtime = false) noexcept;
+
+    receive_right(receive_right&& other) noexcept
+        : name_(std::exchange(other.name_, MACH_PORT_NULL)) {}
+    receive_right& operator=(receive_right&& other) noexcept;
+    ~receive_right();
+
+    [[nodiscard]] mach_port_t name() const noexcept { return name_; }
+    // A send right made from it: under its name, as Mach keeps one name.
+    [[nodiscard]] result<send_right> make_send() const noexcept;
+    // The next message into `buffer` (its header first): the message's
+    // size.  With a timeout it gives up after it (0: does not wait).
+    [[nodiscard]] result<std::size_t>
+    receive(std::span<std::byte> buffer,
+            std::optional<std::chrono::milliseconds> timeout = std::nullopt) const noexcept;
+    // netname_check_in / netname_check_out under `name`, for this user.
+    [[nodiscard]] std::error_code check_in(const std::string& name) const noexcept;
+    [[nodiscard]] std::error_code check_out(const std::string& name) const noexcept;
+    // Give the name up without destroying the right.
+    [[nodiscard]] mach_port_t release() noexcept { return std::exchange(name_, MACH_PORT_NULL); }
+
+  private:
+    explicit receive_right(mach_port_t name) noexcept : name_(name) {}
+    mach_port_t name_ = MACH_PORT_NULL;
+};
+
+// A send right: one user reference of a name, released with the object.
+class MACHIO_API send_right {
+  public:
+    // netname_look_up(name) on this machine.
+    [[nodiscard]] static result<send_right> look_up(const std::string& name) noexcept;
+    // Take over one user reference of `name`, a send right.
+    [[nodiscard]] static send_right adopt(mach_port_t name) noexcept { return send_right(name); }
+
+    send_right(send_right&& other) noexcept : name_(std::exchange(other.name_, MACH_PORT_NULL)) {}
+    send_right& operator=(send_right&& other) noexcept;
+    ~send_right();
+
+    [[nodiscard]] mach_port_t name() const noexcept { return name_; }
+    // mach_msg: `msg` (msgh_size bytes, its body after the header) to this
+    // right, copied; the header's destination fields are filled in here.
+    [[nodiscard]] std::error_code send(mach_msg_header_t& msg) const noexcept;
+    // An RPC: `request` goes with a send-once right made from `reply`, and
+    // the answer comes into `answer`: its size.  With `answer` the
+    // request's own buffer, both in one mach_msg call.
+    [[nodiscard]] result<std::size_t> call(mach_msg_header_t& request, const receive_right& reply,
+                                           std::span<std::byte> answer) const noexcept;
+
+  private:
+    explicit send_right(mach_port_t name) noexcept : name_(name) {}
+    mach_port_t name_ = MACH_PORT_NULL;
+};
+
 // ---- Portfolio (<machio/portfolio.h>, in C++) ----
 //
 // The calling thread's Portfolio task owns what these make: use each
 // object from the thread that made it (another thread gets NOTOWNER).
+
 namespace portfolio {
 
 // A Portfolio item number.
