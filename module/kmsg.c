@@ -102,10 +102,36 @@ struct machio_kmsg *machio_kmsg_from_pool(struct machio_mport *mp, u32 size, u32
 	return kmsg;
 }
 
-/* Its buffer goes: back to its pool, or freed. */
+/*
+ * Count a user's message in its sender's bound (max_msg_bytes) until it
+ * is received or destroyed: false, and nothing counted, past it.  A
+ * realtime port's buffers are bounded already, and not counted.
+ */
+bool machio_kmsg_charge(struct machio_space *space, struct machio_kmsg *kmsg)
+{
+	size_t bytes = machio_kmsg_bytes(kmsg->size, kmsg->nr_rights - 2);
+
+	if (kmsg->pool)
+		return true;
+	if (atomic_long_add_return(bytes, &space->msg_bytes) > READ_ONCE(machio_max_msg_bytes)) {
+		atomic_long_sub(bytes, &space->msg_bytes);
+		return false;
+	}
+	kref_get(&space->ref);
+	kmsg->sender = space;
+	kmsg->charged = bytes;
+	return true;
+}
+
+/* Its buffer goes: back to its pool, or freed.  Process context for a user's message. */
 void machio_kmsg_free(struct machio_kmsg *kmsg)
 {
 	struct machio_mport *pool = kmsg->pool;
+
+	if (kmsg->sender) {
+		atomic_long_sub(kmsg->charged, &kmsg->sender->msg_bytes);
+		machio_space_put(kmsg->sender);
+	}
 
 	if (!pool) {
 		kvfree(kmsg);

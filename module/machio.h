@@ -144,6 +144,8 @@ struct machio_kmsg {
 	bool counted;			/* its place in @pool's queue is taken already */
 	bool ool;			/* a device_read_reply with data out of line */
 	struct machio_req *dreq;	/* a device reply's request (dreply.c), or NULL */
+	struct machio_space *sender;	/* counted: whose max_msg_bytes it is charged to */
+	size_t charged;			/* bytes charged there */
 	/* A dead-name request's reservation (notify.c): whose name it watches. */
 	struct machio_space *req_space;
 	u32 req_name;
@@ -327,6 +329,7 @@ struct machio_space {
 	atomic_t nr_pinned;		/* pages its I/O in flight holds (pin.c) */
 	atomic_t nr_ring_slots;		/* completion ring slots of its queues */
 	atomic_t nr_pooled;		/* requests its queues keep for reuse */
+	atomic_long_t msg_bytes;	/* its Mach messages not yet received (kmsg.c) */
 	spinlock_t lock;		/* protects the name table */
 	struct machio_entry *table;	/* [0] unused: no name has index 0 */
 	u32 *rhash;			/* port to name: the entries holding receive or send rights */
@@ -348,6 +351,7 @@ extern unsigned int machio_max_pinned_total;
 extern unsigned int machio_max_ring_slots;
 extern unsigned int machio_max_pf_items;
 extern unsigned int machio_max_netnames;
+extern unsigned int machio_max_msg_bytes;
 extern struct workqueue_struct *machio_wq;
 extern struct kmem_cache *machio_req_cache;
 extern struct bio_set machio_bio_set;
@@ -808,6 +812,7 @@ struct machio_kmsg *machio_kmsg_copyin(const void __user *umsg, u32 size,
 s32 machio_kmsg_peek(const void __user *umsg, u32 size, struct machio_msg_header *hdr,
 		     u32 *n, s32 *body_kr);
 void machio_kmsg_free(struct machio_kmsg *kmsg);
+bool machio_kmsg_charge(struct machio_space *space, struct machio_kmsg *kmsg);
 struct machio_kmsg *machio_kmsg_from_pool(struct machio_mport *mp, u32 size, u32 nr_desc);
 /* rtpool.c */
 bool machio_rtpool_fits(u32 size, u32 nr_desc);

@@ -23,6 +23,7 @@ unsigned int machio_max_pinned_total = 262144;		/* 1 GiB */
 unsigned int machio_max_ring_slots = 524288;		/* 16 MiB of slots */
 unsigned int machio_max_pf_items = MACHIO_PF_MAX_ITEMS - MACHIO_PF_MIN_ITEM;
 unsigned int machio_max_netnames = 64;
+unsigned int machio_max_msg_bytes = 16 << 20;
 struct workqueue_struct *machio_wq;
 struct kmem_cache *machio_req_cache;
 /* Every bio machio sends, with a per-CPU cache of small ones. */
@@ -68,6 +69,17 @@ static int machio_set_max_netnames(const char *val, const struct kernel_param *k
 {
 	return param_set_uint_minmax(val, kp, 1, 65536);
 }
+
+/* Bytes of Mach messages one space may have sent and not yet had received. */
+static int machio_set_max_msg_bytes(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 2 * MACHIO_MSG_SIZE_MAX, 1U << 30);
+}
+
+static const struct kernel_param_ops machio_max_msg_bytes_ops = {
+	.set = machio_set_max_msg_bytes,
+	.get = param_get_uint,
+};
 
 static const struct kernel_param_ops machio_max_netnames_ops = {
 	.set = machio_set_max_netnames,
@@ -117,6 +129,9 @@ MODULE_PARM_DESC(max_ring_slots,
 module_param_cb(max_pf_items, &machio_max_pf_items_ops, &machio_max_pf_items, 0644);
 MODULE_PARM_DESC(max_pf_items,
 		 "Portfolio items one user may have (1..4080, default 4080)");
+module_param_cb(max_msg_bytes, &machio_max_msg_bytes_ops, &machio_max_msg_bytes, 0644);
+MODULE_PARM_DESC(max_msg_bytes,
+		 "Bytes of Mach messages one space may have queued and not yet received (256 KiB..1 GiB, default 16 MiB)");
 module_param_cb(max_netnames, &machio_max_netnames_ops, &machio_max_netnames, 0644);
 MODULE_PARM_DESC(max_netnames,
 		 "Names one user may have checked in with the name service (1..65536, default 64)");

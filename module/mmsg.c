@@ -115,6 +115,10 @@ static s32 machio_msg_send(struct machio_space *space, const struct machio_msg *
 	kmsg = machio_kmsg_copyin(umsg, a->send_size, rt, &kr);
 	if (!kmsg)
 		goto unreserve;
+	if (!machio_kmsg_charge(space, kmsg)) {
+		kr = MACHIO_SEND_NO_BUFFER;	/* past the space's max_msg_bytes */
+		goto out;
+	}
 	for (;;) {
 		spin_lock(&space->lock);
 		kr = machio_kmsg_check_rights(space, kmsg, &dest);

@@ -116,7 +116,7 @@ static void machio_space_release(struct kref *ref)
 	struct machio_space *space = container_of(ref, struct machio_space, ref);
 
 	WARN_ON_ONCE(atomic_read(&space->nr_reqs) ||
-		     atomic_read(&space->nr_pinned));
+		     atomic_read(&space->nr_pinned) || atomic_long_read(&space->msg_bytes));
 	kvfree(space->rhash);
 	kvfree(space->table);
 	kfree(space);

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #define K(x)		MACHIO_KERN_##x
@@ -531,6 +532,66 @@ TEST_F(msg, a_realtime_port_takes_messages_from_its_pool)
 	EXPECT_EQ(MACHIO_SEND_TIMED_OUT, mach_msg(self->fd, &m, MACHIO_SEND_MSG | MACHIO_SEND_TIMEOUT,
 						  m.h.msgh_size, 0, 0, 0));
 	/* Destroyed with them queued: kmemleak watches the buffers. */
+}
+
+#define MAX_MSG_BYTES	"/sys/module/machio/parameters/max_msg_bytes"
+
+/*
+ * As uid 65534: the bytes of a space's messages not yet received are
+ * bounded (max_msg_bytes): past it a send is MACH_SEND_NO_BUFFER and takes
+ * nothing; receiving one makes room again.
+ */
+TEST(queued_message_bytes_are_bounded_as_nobody)
+{
+	char old[32];
+	int status;
+	pid_t pid;
+
+	if (getuid())
+		SKIP(return, "needs root to set max_msg_bytes");
+	ASSERT_LT(0, read_text(MAX_MSG_BYTES, old, sizeof(old)));
+	ASSERT_EQ(-EINVAL, write_file(MAX_MSG_BYTES, "1024"));
+	ASSERT_EQ(0, write_file(MAX_MSG_BYTES, "300000"));	/* two 128 KiB messages, not three */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		size_t size = MACHIO_MSG_SIZE_MAX;
+		struct machio_msg_header *h = calloc(1, size);
+		struct machio_port_allocate pa = { .right = MACHIO_PORT_RIGHT_RECEIVE };
+		__u32 info[10] = { MACHIO_PORT_QLIMIT_MAX };
+		int fd, i;
+
+		if (!h || setgid(65534) || setuid(65534))
+			_exit(10);
+		fd = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
+		if (fd < 0 || machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &pa) || pa.kr ||
+		    attributes(fd, pa.name, MACHIO_PORT_LIMITS_INFO, MACHIO_PORT_ATTR_SET, 1, info))
+			_exit(11);
+		h->msgh_bits = MSGT(MAKE_SEND);
+		h->msgh_size = size;
+		h->msgh_remote_port = pa.name;
+		for (i = 0; i < 2; i++)
+			if (mach_msg(fd, h, MACHIO_SEND_MSG, size, 0, 0, 0))
+				_exit(12);
+		if (mach_msg(fd, h, MACHIO_SEND_MSG, size, 0, 0, 0) != MACHIO_SEND_NO_BUFFER)
+			_exit(13);
+		/* Small ones still fit; a received one makes room. */
+		if (mach_msg(fd, h, MACHIO_SEND_MSG, HDR, 0, 0, 0))
+			_exit(14);
+		if (mach_msg(fd, h, MACHIO_RCV_MSG, 0, size, pa.name, 0))
+			_exit(15);
+		h->msgh_bits = MSGT(MAKE_SEND);
+		h->msgh_size = size;
+		h->msgh_remote_port = pa.name;
+		if (mach_msg(fd, h, MACHIO_SEND_MSG, size, 0, 0, 0))
+			_exit(16);
+		close(fd);	/* the queued ones go with the port */
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, write_file(MAX_MSG_BYTES, old));
 }
 
 TEST_F(msg, a_dying_port_destroys_its_queue)
