@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <fcntl.h>
 #include <functional>
 #include <sys/eventfd.h>
@@ -81,10 +82,14 @@ ipc_result measure(double seconds, const std::function<bool()>& client,
     r.ns = now - t0;
     if (r.error.empty())
         stop();
-    if (g_fork)
+    if (g_fork) {
+        // A server that cannot hear the stop (its setup failed) is ended.
+        if (!r.error.empty())
+            kill(child, SIGKILL);
         waitpid(child, nullptr, 0);
-    else
+    } else {
         server.join();
+    }
     return r;
 }
 
@@ -97,15 +102,16 @@ ipc_result fd_pair(double seconds, int to_server_w, int to_server_r, int to_clie
         return write(to_server_w, &v, sizeof(v)) == sizeof(v) &&
                read(to_client_r, &v, sizeof(v)) == sizeof(v);
     };
+    // A request is 1; 2 says stop (a forked server cannot see `done`).
     auto server = [&] {
         uint64_t v;
-        while (read(to_server_r, &v, sizeof(v)) == sizeof(v) && !done.load())
+        while (read(to_server_r, &v, sizeof(v)) == sizeof(v) && v == 1 && !done.load())
             if (write(to_client_w, &v, sizeof(v)) != sizeof(v))
                 return;
     };
     auto stop = [&] {
         done = true;
-        uint64_t v = 1;
+        uint64_t v = 2;
         [[maybe_unused]] ssize_t n = write(to_server_w, &v, sizeof(v));
     };
     return measure(seconds, client, server, stop);
@@ -179,8 +185,12 @@ ipc_result run_mach_msg(double seconds) {
             char c = 'u';
             if (machio_space_reset() != KERN_SUCCESS ||
                 mach_port_allocate(mach_task_self(), MACH_PORT_RIGHT_RECEIVE, &service) ||
-                netname_check_in(name_server_port, name.c_str(), MACH_PORT_NULL, service) ||
-                write(up[1], &c, 1) != 1)
+                netname_check_in(name_server_port, name.c_str(), MACH_PORT_NULL, service)) {
+                c = 'x'; // the parent must not wait for nothing
+                [[maybe_unused]] ssize_t n = write(up[1], &c, 1);
+                return;
+            }
+            if (write(up[1], &c, 1) != 1)
                 return;
         }
         if (mach_msg(&m.head, MACH_RCV_MSG, 0, sizeof(m), service, 0, MACH_PORT_NULL))
@@ -208,7 +218,7 @@ ipc_result run_mach_msg(double seconds) {
         if (!g_fork)
             return true;
         char c;
-        return read(up[0], &c, 1) == 1 &&
+        return read(up[0], &c, 1) == 1 && c == 'u' &&
                netname_look_up(name_server_port, "", name.c_str(), &service) == NETNAME_SUCCESS;
     };
     ipc_result r = measure(seconds, client, server, stop, ready);
