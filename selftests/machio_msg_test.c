@@ -583,6 +583,7 @@ TEST(queued_message_bytes_are_bounded_as_nobody)
 		h->msgh_bits = MSGT(MAKE_SEND);
 		h->msgh_size = size;
 		h->msgh_remote_port = pa.name;
+		h->msgh_local_port = 0;	/* the receive wrote the port's name there */
 		if (mach_msg(fd, h, MACHIO_SEND_MSG, size, 0, 0, 0))
 			_exit(16);
 		close(fd);	/* the queued ones go with the port */
