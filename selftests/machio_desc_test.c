@@ -8,12 +8,10 @@
  * without room.
  */
 #include "kselftest_harness.h"
-#include "machio_test.h"
+#include "machio_mach_test.h"
 
 #include <pthread.h>
 
-#define MSGT(x)		MACHIO_MSG_TYPE_##x
-#define HDR		sizeof(struct machio_msg_header)
 #define DESC		sizeof(struct machio_msg_port_descriptor)
 
 struct cmsg {
@@ -22,60 +20,6 @@ struct cmsg {
 	struct machio_msg_port_descriptor d[4];
 	unsigned char tail[32];
 };
-
-static int mach_msg(int fd, void *m, __u32 option, __u32 send_size, __u32 rcv_size,
-		    __u32 rcv_name, __u32 timeout)
-{
-	struct machio_msg a = {
-		.msg = (__u64)(uintptr_t)m, .option = option, .send_size = send_size,
-		.rcv_size = rcv_size, .rcv_name = rcv_name, .timeout = timeout,
-	};
-	int ret = machio_ioctl(fd, MACHIO_IOC_MSG, &a);
-
-	return ret ? ret : a.kr;
-}
-
-static __u32 allocate(int fd, __u32 right)
-{
-	struct machio_port_allocate a = { .right = right };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &a) || a.kr ? 0 : a.name;
-}
-
-static int insert(int fd, __u32 name, __u32 poly, __u32 msgt)
-{
-	struct machio_port_insert_right a = { .name = name, .poly = poly, .msgt_name = msgt };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_INSERT_RIGHT, &a) ?: a.kr;
-}
-
-static __u32 port_info(int fd, __u32 op, __u32 name, __u32 right)
-{
-	struct machio_port_right a = { .op = op, .name = name, .right = right };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_RIGHT, &a) || a.kr ? ~0U : a.value;
-}
-
-static int destroy(int fd, __u32 name)
-{
-	struct machio_port_right a = { .op = MACHIO_PORT_OP_DESTROY, .name = name };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_RIGHT, &a) ?: a.kr;
-}
-
-static __u32 msgcount(int fd, __u32 name)
-{
-	struct machio_port_attributes a = {
-		.name = name, .flavor = MACHIO_PORT_RECEIVE_STATUS, .count = 10,
-	};
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_ATTRIBUTES, &a) || a.kr ? ~0U : a.info[4];
-}
-
-#define TYPE(fd, n)		port_info(fd, MACHIO_PORT_OP_TYPE, n, 0)
-#define REFS(fd, n, r)		port_info(fd, MACHIO_PORT_OP_GET_REFS, n, r)
-#define T(x)			MACHIO_PORT_TYPE_##x
-#define R(x)			MACHIO_PORT_RIGHT_##x
 
 /* A complex message to @dest (MAKE_SEND) carrying @n rights. */
 static __u32 cfill(struct cmsg *m, __u32 dest, __u32 n, const __u32 *names, const __u8 *msgts)
@@ -183,7 +127,7 @@ TEST_F(desc, a_moved_receive_right_takes_its_queue_along)
 	moved = r.d[0].name;
 	EXPECT_EQ(MSGT(MOVE_RECEIVE), r.d[0].disposition);
 	EXPECT_EQ(T(RECEIVE), TYPE(self->fd, moved));
-	EXPECT_EQ(2, msgcount(self->fd, moved));
+	EXPECT_EQ(2, status(self->fd, moved, 4));
 	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &s, MACHIO_RCV_MSG, 0, HDR, moved, 0));
 	EXPECT_EQ(5, s.msgh_id);
 	EXPECT_EQ(moved, s.msgh_local_port);
@@ -247,7 +191,7 @@ TEST_F(desc, a_failed_send_takes_nothing)
 	EXPECT_EQ(self->port, r.d[0].name);
 	EXPECT_EQ(1, REFS(self->fd, self->port, R(SEND)));
 	/* Nothing else was queued. */
-	EXPECT_EQ(0, msgcount(self->fd, self->port));
+	EXPECT_EQ(0, status(self->fd, self->port, 4));
 }
 
 TEST_F(desc, errors_in_the_form)
@@ -288,8 +232,8 @@ TEST_F(desc, errors_in_the_form)
 	EXPECT_EQ(MACHIO_SEND_INVALID_DEST, mach_msg(self->fd, &m, MACHIO_SEND_MSG, size, 0, 0, 0));
 	/* No right went anywhere. */
 	EXPECT_EQ(T(RECEIVE), TYPE(self->fd, self->other));
-	EXPECT_EQ(0, msgcount(self->fd, self->port));
-	EXPECT_EQ(0, msgcount(self->fd, self->other));
+	EXPECT_EQ(0, status(self->fd, self->port, 4));
+	EXPECT_EQ(0, status(self->fd, self->other, 4));
 }
 
 TEST_F(desc, null_and_dead_names_pass_and_a_complex_message_may_carry_none)

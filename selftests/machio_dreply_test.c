@@ -9,13 +9,12 @@
  * by another process.
  */
 #include "kselftest_harness.h"
-#include "machio_test.h"
+#include "machio_mach_test.h"
 
 #include <sys/mman.h>
 #include <sys/wait.h>
 
 #define BS 512
-#define MSGT(x)		MACHIO_MSG_TYPE_##x
 
 /* The replies, as MIG lays them out. */
 #pragma pack(push, 4)
@@ -77,22 +76,6 @@ static int receive(int fd, __u32 port, union reply *r, __u32 timeout_ms)
 	return ret ?: a.kr;
 }
 
-static __u32 allocate(int fd, __u32 right, __u32 qos)
-{
-	struct machio_port_allocate a = { .right = right, .qos = qos };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &a) || a.kr ? 0 : a.name;
-}
-
-static __u32 status(int fd, __u32 name, int word)
-{
-	struct machio_port_attributes a = {
-		.name = name, .flavor = MACHIO_PORT_RECEIVE_STATUS, .count = 10,
-	};
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_ATTRIBUTES, &a) || a.kr ? ~0U : a.info[word];
-}
-
 FIXTURE(dreply) {
 	struct nullb nb;
 	int mfd;
@@ -125,7 +108,7 @@ FIXTURE_SETUP(dreply)
 	ASSERT_LE(0, self->bfd);
 	ASSERT_EQ(0, mio_device_open(self->mfd, self->bfd, MACHIO_D_READ | MACHIO_D_WRITE,
 				     &self->dev));
-	self->reply = allocate(self->mfd, MACHIO_PORT_RIGHT_RECEIVE, 0);
+	self->reply = allocate(self->mfd, MACHIO_PORT_RIGHT_RECEIVE);
 	ASSERT_NE(0, self->reply);
 	self->out = aligned_buf(16 * BS, 4096);
 	self->in = aligned_buf(16 * BS, 4096);
@@ -311,7 +294,7 @@ TEST_F(dreply, a_reply_port_destroyed_with_requests_in_flight)
 
 TEST_F(dreply, a_realtime_reply_port)
 {
-	__u32 rt = allocate(self->mfd, MACHIO_PORT_RIGHT_RECEIVE, MACHIO_QOS_RT);
+	__u32 rt = allocate_qos(self->mfd, MACHIO_PORT_RIGHT_RECEIVE, MACHIO_QOS_RT);
 	union reply r;
 	int i;
 
@@ -342,7 +325,7 @@ TEST_F(dreply, out_of_line_data_received_by_another_process)
 	ASSERT_LE(0, pid);
 	if (!pid) {
 		int mine = open(MACHIO_DEV, O_RDWR | O_CLOEXEC);
-		__u32 port = allocate(mine, MACHIO_PORT_RIGHT_RECEIVE, 0);
+		__u32 port = allocate(mine, MACHIO_PORT_RIGHT_RECEIVE);
 		struct machio_netname ci = {
 			.op = MACHIO_NETNAME_CHECK_IN, .server = MACHIO_NAME_SERVER, .port = port,
 		};

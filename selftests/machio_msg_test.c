@@ -6,16 +6,12 @@
  * times out; timeouts, signals, too-large messages; every error code.
  */
 #include "kselftest_harness.h"
-#include "machio_test.h"
+#include "machio_mach_test.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
-
-#define K(x)		MACHIO_KERN_##x
-#define MSGT(x)		MACHIO_MSG_TYPE_##x
-#define HDR		sizeof(struct machio_msg_header)
 
 struct msg {
 	struct machio_msg_header h;
@@ -30,41 +26,12 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int mach_msg(int fd, void *m, __u32 option, __u32 send_size, __u32 rcv_size,
-		    __u32 rcv_name, __u32 timeout)
-{
-	struct machio_msg a = {
-		.msg = (__u64)(uintptr_t)m, .option = option, .send_size = send_size,
-		.rcv_size = rcv_size, .rcv_name = rcv_name, .timeout = timeout,
-	};
-	int ret = machio_ioctl(fd, MACHIO_IOC_MSG, &a);
-
-	return ret ? ret : a.kr;
-}
-
 static __u32 new_port(int fd)
 {
 	struct machio_port_allocate a = { .right = MACHIO_PORT_RIGHT_RECEIVE };
 
 	return machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &a) || a.kr ? 0 : a.name;
 }
-
-static int insert(int fd, __u32 name, __u32 poly, __u32 msgt)
-{
-	struct machio_port_insert_right a = { .name = name, .poly = poly, .msgt_name = msgt };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_INSERT_RIGHT, &a) ?: a.kr;
-}
-
-static __u32 port_info(int fd, __u32 op, __u32 name, __u32 right)
-{
-	struct machio_port_right a = { .op = op, .name = name, .right = right };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_RIGHT, &a) || a.kr ? ~0U : a.value;
-}
-
-#define TYPE(fd, n)		port_info(fd, MACHIO_PORT_OP_TYPE, n, 0)
-#define REFS(fd, n, r)		port_info(fd, MACHIO_PORT_OP_GET_REFS, n, r)
 
 static void fill(struct msg *m, __u32 remote, __u32 local, __u32 bits, __s32 id, size_t len)
 {

@@ -8,14 +8,11 @@
  * is killed.
  */
 #include "kselftest_harness.h"
-#include "machio_test.h"
+#include "machio_mach_test.h"
 
 #include <signal.h>
 #include <sys/wait.h>
 
-#define K(x)		MACHIO_KERN_##x
-#define MSGT(x)		MACHIO_MSG_TYPE_##x
-#define HDR		sizeof(struct machio_msg_header)
 #define NS		MACHIO_NAME_SERVER
 #define MAX_NETNAMES	"/sys/module/machio/parameters/max_netnames"
 
@@ -51,46 +48,6 @@ static int check_out(int fd, const char *name, __u32 sig)
 	__u32 none = 0;
 
 	return netname(fd, MACHIO_NETNAME_CHECK_OUT, NS, name, sig, &none, NULL);
-}
-
-static int mach_msg(int fd, void *m, __u32 option, __u32 send_size, __u32 rcv_size,
-		    __u32 rcv_name, __u32 timeout)
-{
-	struct machio_msg a = {
-		.msg = (__u64)(uintptr_t)m, .option = option, .send_size = send_size,
-		.rcv_size = rcv_size, .rcv_name = rcv_name, .timeout = timeout,
-	};
-	int ret = machio_ioctl(fd, MACHIO_IOC_MSG, &a);
-
-	return ret ? ret : a.kr;
-}
-
-static __u32 allocate(int fd, __u32 right)
-{
-	struct machio_port_allocate a = { .right = right };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &a) || a.kr ? 0 : a.name;
-}
-
-static int insert(int fd, __u32 name, __u32 poly, __u32 msgt)
-{
-	struct machio_port_insert_right a = { .name = name, .poly = poly, .msgt_name = msgt };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_INSERT_RIGHT, &a) ?: a.kr;
-}
-
-static __u32 type_of(int fd, __u32 name)
-{
-	struct machio_port_right a = { .op = MACHIO_PORT_OP_TYPE, .name = name };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_RIGHT, &a) || a.kr ? ~0U : a.value;
-}
-
-static int destroy(int fd, __u32 name)
-{
-	struct machio_port_right a = { .op = MACHIO_PORT_OP_DESTROY, .name = name };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_RIGHT, &a) ?: a.kr;
 }
 
 static int open_space(void)
@@ -136,7 +93,7 @@ TEST(check_in_look_up_and_talk_between_two_spaces)
 	p = allocate(a, MACHIO_PORT_RIGHT_RECEIVE);
 	ASSERT_EQ(MACHIO_NETNAME_SUCCESS, check_in(a, name, 0, p));
 	ASSERT_EQ(MACHIO_NETNAME_SUCCESS, look_up(b, name, &s));
-	EXPECT_EQ(MACHIO_PORT_TYPE_SEND, type_of(b, s));
+	EXPECT_EQ(MACHIO_PORT_TYPE_SEND, TYPE(b, s));
 	/* Looked up again: the same name, one more reference. */
 	ASSERT_EQ(MACHIO_NETNAME_SUCCESS, look_up(b, name, &found));
 	EXPECT_EQ(s, found);
@@ -154,7 +111,7 @@ TEST(check_in_look_up_and_talk_between_two_spaces)
 	ASSERT_EQ(0, mach_msg(b, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
 	ASSERT_EQ(0, mach_msg(a, &m, MACHIO_RCV_MSG, 0, HDR, p, 0));
 	EXPECT_EQ(400, m.msgh_id);
-	EXPECT_EQ(MACHIO_PORT_TYPE_SEND_ONCE, type_of(a, m.msgh_remote_port));
+	EXPECT_EQ(MACHIO_PORT_TYPE_SEND_ONCE, TYPE(a, m.msgh_remote_port));
 	m.msgh_bits = MACHIO_MSGH_BITS(MSGT(MOVE_SEND_ONCE), 0);
 	m.msgh_local_port = 0;
 	m.msgh_id = 500;
@@ -165,7 +122,7 @@ TEST(check_in_look_up_and_talk_between_two_spaces)
 	ASSERT_EQ(MACHIO_NETNAME_SUCCESS, check_out(a, name, 0));
 	EXPECT_EQ(K(INVALID_NAME), look_up(b, name, &found));
 	/* The right b had stays. */
-	EXPECT_EQ(MACHIO_PORT_TYPE_SEND, type_of(b, s));
+	EXPECT_EQ(MACHIO_PORT_TYPE_SEND, TYPE(b, s));
 	close(a);
 	close(b);
 }
@@ -255,7 +212,7 @@ TEST(errors)
 	EXPECT_EQ(-EINVAL, machio_ioctl(fd, MACHIO_IOC_NETNAME, &a));
 	EXPECT_EQ(-EFAULT, machio_ioctl(fd, MACHIO_IOC_NETNAME, (void *)8));
 	/* The name server's name is a send right, and not the caller's to destroy. */
-	EXPECT_EQ(MACHIO_PORT_TYPE_SEND, type_of(fd, NS));
+	EXPECT_EQ(MACHIO_PORT_TYPE_SEND, TYPE(fd, NS));
 	EXPECT_EQ(K(INVALID_RIGHT), destroy(fd, NS));
 	close(fd);
 }
@@ -275,7 +232,7 @@ TEST(a_name_goes_with_its_port)
 	ASSERT_EQ(MACHIO_NETNAME_SUCCESS, look_up(other, name, &found));
 	ASSERT_EQ(0, destroy(fd, p));
 	/* What other holds is a dead name now; the service forgot the name. */
-	EXPECT_EQ(MACHIO_PORT_TYPE_DEAD_NAME, type_of(other, found));
+	EXPECT_EQ(MACHIO_PORT_TYPE_DEAD_NAME, TYPE(other, found));
 	EXPECT_EQ(K(INVALID_NAME), look_up(other, name, &found));
 	/* So anyone may check it in again, without the old signature. */
 	q = allocate(other, MACHIO_PORT_RIGHT_RECEIVE);
@@ -323,7 +280,7 @@ TEST(names_are_per_user_and_root_sees_all)
 	fd = open_space();
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(MACHIO_NETNAME_SUCCESS, look_up(fd, name, &found));
-	EXPECT_EQ(MACHIO_PORT_TYPE_SEND, type_of(fd, found));
+	EXPECT_EQ(MACHIO_PORT_TYPE_SEND, TYPE(fd, found));
 
 	/* Another user finds nothing, cannot check it out, and may have its own. */
 	other = fork();
@@ -352,7 +309,7 @@ TEST(names_are_per_user_and_root_sees_all)
 	ASSERT_EQ(owner, waitpid(owner, &status, 0));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	/* The owner's space closed with its process: the name is gone. */
-	EXPECT_EQ(MACHIO_PORT_TYPE_DEAD_NAME, type_of(fd, found));
+	EXPECT_EQ(MACHIO_PORT_TYPE_DEAD_NAME, TYPE(fd, found));
 	EXPECT_EQ(K(INVALID_NAME), look_up(fd, name, &found));
 	close(fd);
 }
@@ -467,7 +424,7 @@ TEST(an_rpc_between_two_processes_found_by_look_up)
 	EXPECT_EQ(1000, req.h.msgh_id);
 	EXPECT_EQ(MACHIO_MSGH_BITS_COMPLEX |
 		  MACHIO_MSGH_BITS(MSGT(MOVE_SEND_ONCE), MSGT(MOVE_SEND)), req.h.msgh_bits);
-	EXPECT_EQ(MACHIO_PORT_TYPE_SEND, type_of(fd, req.d.name));
+	EXPECT_EQ(MACHIO_PORT_TYPE_SEND, TYPE(fd, req.d.name));
 	pattern(want, sizeof(want), 9);
 	EXPECT_EQ(0, memcmp(req.data, want, sizeof(want)));
 	memset(&rep, 0, sizeof(rep));
@@ -514,10 +471,10 @@ TEST(a_killed_peer_leaves_a_dead_name)
 	}
 	ASSERT_EQ(1, read(ready[0], &c, 1));
 	ASSERT_EQ(MACHIO_NETNAME_SUCCESS, look_up(fd, name, &found));
-	EXPECT_EQ(MACHIO_PORT_TYPE_SEND, type_of(fd, found));
+	EXPECT_EQ(MACHIO_PORT_TYPE_SEND, TYPE(fd, found));
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(MACHIO_PORT_TYPE_DEAD_NAME, type_of(fd, found));
+	EXPECT_EQ(MACHIO_PORT_TYPE_DEAD_NAME, TYPE(fd, found));
 	m.msgh_bits = MSGT(COPY_SEND);
 	m.msgh_size = HDR;
 	m.msgh_remote_port = found;

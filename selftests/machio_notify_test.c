@@ -8,58 +8,12 @@
  * returned; a moved receive right's request cancelled; every error.
  */
 #include "kselftest_harness.h"
-#include "machio_test.h"
+#include "machio_mach_test.h"
 
 #include <sys/wait.h>
 
-#define K(x)		MACHIO_KERN_##x
-#define MSGT(x)		MACHIO_MSG_TYPE_##x
-#define T(x)		MACHIO_PORT_TYPE_##x
-#define R(x)		MACHIO_PORT_RIGHT_##x
-#define HDR		sizeof(struct machio_msg_header)
 #define NS		MACHIO_NOTIFY_NO_SENDERS
 #define DN		MACHIO_NOTIFY_DEAD_NAME
-
-static int mach_msg(int fd, void *m, __u32 option, __u32 send_size, __u32 rcv_size,
-		    __u32 rcv_name, __u32 timeout)
-{
-	struct machio_msg a = {
-		.msg = (__u64)(uintptr_t)m, .option = option, .send_size = send_size,
-		.rcv_size = rcv_size, .rcv_name = rcv_name, .timeout = timeout,
-	};
-	int ret = machio_ioctl(fd, MACHIO_IOC_MSG, &a);
-
-	return ret ? ret : a.kr;
-}
-
-static __u32 allocate(int fd, __u32 right)
-{
-	struct machio_port_allocate a = { .right = right };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &a) || a.kr ? 0 : a.name;
-}
-
-static int insert(int fd, __u32 name, __u32 poly, __u32 msgt)
-{
-	struct machio_port_insert_right a = { .name = name, .poly = poly, .msgt_name = msgt };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_INSERT_RIGHT, &a) ?: a.kr;
-}
-
-static __u32 port_info(int fd, __u32 op, __u32 name, __u32 right)
-{
-	struct machio_port_right a = { .op = op, .name = name, .right = right };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_RIGHT, &a) || a.kr ? ~0U : a.value;
-}
-
-#define TYPE(fd, n)		port_info(fd, MACHIO_PORT_OP_TYPE, n, 0)
-#define REFS(fd, n, r)		port_info(fd, MACHIO_PORT_OP_GET_REFS, n, r)
-
-static int destroy(int fd, __u32 name)
-{
-	return port_info(fd, MACHIO_PORT_OP_DESTROY, name, 0) ? -1 : 0;
-}
 
 static int deallocate(int fd, __u32 name)
 {
@@ -98,15 +52,6 @@ static bool nothing_on(int fd, __u32 port)
 
 	return mach_msg(fd, &n, MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT, 0, sizeof(n), port, 0) ==
 	       MACHIO_RCV_TIMED_OUT;
-}
-
-static __u32 status(int fd, __u32 name, int word)
-{
-	struct machio_port_attributes a = {
-		.name = name, .flavor = MACHIO_PORT_RECEIVE_STATUS, .count = 10,
-	};
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_ATTRIBUTES, &a) || a.kr ? ~0U : a.info[word];
 }
 
 /* A send right to @port (a receive right in @from) in the space @to, by message through @via. */

@@ -7,33 +7,9 @@
  * away; waiting receivers woken.
  */
 #include "kselftest_harness.h"
-#include "machio_test.h"
+#include "machio_mach_test.h"
 
 #include <pthread.h>
-
-#define K(x)		MACHIO_KERN_##x
-#define MSGT(x)		MACHIO_MSG_TYPE_##x
-#define HDR		sizeof(struct machio_msg_header)
-#define R(x)		MACHIO_PORT_RIGHT_##x
-
-static int mach_msg(int fd, void *m, __u32 option, __u32 send_size, __u32 rcv_size,
-		    __u32 rcv_name, __u32 timeout)
-{
-	struct machio_msg a = {
-		.msg = (__u64)(uintptr_t)m, .option = option, .send_size = send_size,
-		.rcv_size = rcv_size, .rcv_name = rcv_name, .timeout = timeout,
-	};
-	int ret = machio_ioctl(fd, MACHIO_IOC_MSG, &a);
-
-	return ret ? ret : a.kr;
-}
-
-static __u32 allocate(int fd, __u32 right)
-{
-	struct machio_port_allocate a = { .right = right };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_ALLOCATE, &a) || a.kr ? 0 : a.name;
-}
 
 static int move_member(int fd, __u32 member, __u32 after)
 {
@@ -51,22 +27,6 @@ static int members(int fd, __u32 set, __u32 *names)
 	int ret = machio_ioctl(fd, MACHIO_IOC_PORT_SET_STATUS, &a);
 
 	return ret ?: a.kr ? -a.kr : (int)a.count;
-}
-
-static int destroy(int fd, __u32 name)
-{
-	struct machio_port_right a = { .op = MACHIO_PORT_OP_DESTROY, .name = name };
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_RIGHT, &a) ?: a.kr;
-}
-
-static __u32 status(int fd, __u32 name, int word)
-{
-	struct machio_port_attributes a = {
-		.name = name, .flavor = MACHIO_PORT_RECEIVE_STATUS, .count = 10,
-	};
-
-	return machio_ioctl(fd, MACHIO_IOC_PORT_ATTRIBUTES, &a) || a.kr ? ~0U : a.info[word];
 }
 
 /* A message with id @id to @port, made from its receive right. */

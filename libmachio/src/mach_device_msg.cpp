@@ -216,47 +216,50 @@ extern "C" kern_return_t device_read_inband(mach_port_t device, dev_mode_t mode,
     return r.inband.code;
 }
 
+namespace {
+
+// The calls whose reply is a code and a count (device_reply.defs's
+// write replies and read_reply_overwrite).
+kern_return_t count_call(std::uint32_t op, mach_msg_id_t id, mach_port_t device, dev_mode_t mode,
+                         recnum_t recnum, io_buf_len_t count, const void* buffer,
+                         io_buf_len_t* counted) {
+    if (!counted)
+        return KERN_INVALID_ADDRESS;
+    reply_buffer r;
+    kern_return_t kr = call(op, id, device, mode, recnum, count, buffer, r);
+    if (kr != KERN_SUCCESS)
+        return kr;
+    *counted = r.count.count;
+    return r.count.code;
+}
+
+} // namespace
+
 extern "C" kern_return_t device_read_overwrite(mach_port_t device, dev_mode_t mode, recnum_t recnum,
                                                io_buf_len_t bytes_wanted, vm_address_t data,
                                                mach_msg_type_number_t* data_count) {
-    if (!data_count)
-        return KERN_INVALID_ADDRESS;
-    reply_buffer r;
-    kern_return_t kr = call(MACHIO_OP_READ_OVERWRITE, DEVICE_READ_REPLY_OVERWRITE_ID, device, mode,
-                            recnum, bytes_wanted, reinterpret_cast<const void*>(data), r);
-    if (kr != KERN_SUCCESS)
-        return kr;
-    *data_count = mach_msg_type_number_t(r.count.count);
-    return r.count.code;
+    io_buf_len_t got = 0;
+    kern_return_t kr =
+        count_call(MACHIO_OP_READ_OVERWRITE, DEVICE_READ_REPLY_OVERWRITE_ID, device, mode, recnum,
+                   bytes_wanted, reinterpret_cast<const void*>(data), data_count ? &got : nullptr);
+    if (data_count && kr != KERN_INVALID_ADDRESS)
+        *data_count = mach_msg_type_number_t(got);
+    return kr;
 }
 
 extern "C" kern_return_t device_write(mach_port_t device, dev_mode_t mode, recnum_t recnum,
                                       io_buf_ptr_t data, mach_msg_type_number_t data_count,
                                       io_buf_len_t* bytes_written) {
-    if (!bytes_written)
-        return KERN_INVALID_ADDRESS;
-    reply_buffer r;
-    kern_return_t kr = call(MACHIO_OP_WRITE, DEVICE_WRITE_REPLY_ID, device, mode, recnum,
-                            io_buf_len_t(data_count), data, r);
-    if (kr != KERN_SUCCESS)
-        return kr;
-    *bytes_written = r.count.count;
-    return r.count.code;
+    return count_call(MACHIO_OP_WRITE, DEVICE_WRITE_REPLY_ID, device, mode, recnum,
+                      io_buf_len_t(data_count), data, bytes_written);
 }
 
 extern "C" kern_return_t device_write_inband(mach_port_t device, dev_mode_t mode, recnum_t recnum,
                                              io_buf_ptr_t data, mach_msg_type_number_t data_count,
                                              io_buf_len_t* bytes_written) {
-    if (!bytes_written)
-        return KERN_INVALID_ADDRESS;
-    reply_buffer r;
     mach_msg_type_number_t n = data_count > IO_INBAND_MAX ? IO_INBAND_MAX : data_count;
-    kern_return_t kr = call(MACHIO_OP_WRITE_INBAND, DEVICE_WRITE_REPLY_INBAND_ID, device, mode,
-                            recnum, io_buf_len_t(n), data, r);
-    if (kr != KERN_SUCCESS)
-        return kr;
-    *bytes_written = r.count.count;
-    return r.count.code;
+    return count_call(MACHIO_OP_WRITE_INBAND, DEVICE_WRITE_REPLY_INBAND_ID, device, mode, recnum,
+                      io_buf_len_t(n), data, bytes_written);
 }
 
 extern "C" boolean_t device_reply_server(mach_msg_header_t* in, mach_msg_header_t* out) {
