@@ -149,15 +149,8 @@ s32 machio_dreply_deliver(struct machio_kmsg *kmsg)
 /* A reply never sent (its request refused): its place back, its buffer freed. */
 void machio_dreply_discard(struct machio_kmsg *kmsg)
 {
-	if (kmsg->counted) {
-		struct machio_mport *mp = kmsg->pool;
-		unsigned long flags;
-
-		spin_lock_irqsave(&mp->lock, flags);
-		mp->msgcount--;
-		spin_unlock_irqrestore(&mp->lock, flags);
-		wake_up_all(&mp->wait);
-	}
+	if (kmsg->counted)
+		machio_mport_unreserve(kmsg->pool);
 	machio_kmsg_destroy(kmsg);
 }
 

@@ -176,31 +176,27 @@ s32 machio_kmsg_peek(const void __user *umsg, u32 size, struct machio_msg_header
 }
 
 /*
- * Copy in the message of @size bytes at @umsg and check its form: the
- * header's bits, and a complex message's descriptors (port descriptors
- * only; memory travels inline).  The rights are only named here; the
- * body's form errors wait in @body_kr, because OSF reports the header's
- * rights first.  With @rt, the realtime destination whose queue place
- * the caller reserved, the message takes one of its pool's buffers and
- * nothing is allocated.  NULL, with *@kr mach_msg's error, if it is no
- * message.
+ * Copy in the message of @size bytes at @umsg, whose first look
+ * (machio_kmsg_peek) gave @first, @n descriptors and @body_kr, and check
+ * its form: the header's bits, and a complex message's descriptors (port
+ * descriptors only; memory travels inline).  What the first look saw is
+ * what counts.  The rights are only named here; the body's form error
+ * waits in @body_kr, because OSF reports the header's rights first.
+ * With @rt, the realtime destination whose queue place the caller
+ * reserved (the message fits its buffers), the message takes one of its
+ * pool's buffers and nothing is allocated.  NULL, with *@kr mach_msg's
+ * error, if it is no message.
  */
 struct machio_kmsg *machio_kmsg_copyin(const void __user *umsg, u32 size,
+				       const struct machio_msg_header *first, u32 n, s32 body_kr,
 				       struct machio_mport *rt, s32 *kr)
 {
-	struct machio_msg_header hdr;
+	struct machio_msg_header hdr = *first;
 	struct machio_kmsg *kmsg;
-	u32 rdisp, ldisp, i, n;
-	s32 body_kr;
+	u32 rdisp, ldisp, i;
 
-	*kr = machio_kmsg_peek(umsg, size, &hdr, &n, &body_kr);
-	if (*kr)
-		return NULL;
 	if (rt) {
-		if (!machio_rtpool_fits(size, n)) {
-			*kr = MACHIO_SEND_TOO_LARGE;
-			return NULL;
-		}
+		/* The caller checked it fits, and reserved its place. */
 		spin_lock_irq(&rt->lock);
 		kmsg = machio_kmsg_from_pool(rt, size, n);
 		spin_unlock_irq(&rt->lock);

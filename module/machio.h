@@ -790,6 +790,8 @@ void machio_mport_destroy(struct machio_mport *mp);
 void machio_mport_destroy_list(struct list_head *doomed);
 void machio_mport_receive_moved(struct machio_mport *mp);
 bool machio_mport_active(struct machio_mport *mp);
+bool machio_mport_reserve(struct machio_mport *mp);
+void machio_mport_unreserve(struct machio_mport *mp);
 void machio_mport_add_send(struct machio_mport *mp, bool fresh, bool make);
 void machio_mport_drop_send(struct machio_mport *mp);
 void machio_mport_add_send_once(struct machio_mport *mp);
@@ -808,6 +810,7 @@ int machio_right_set_status(struct machio_space *space, struct machio_port_set_s
 /* mmsg.c, kmsg.c */
 int machio_msg(struct machio_space *space, struct machio_msg *a);
 struct machio_kmsg *machio_kmsg_copyin(const void __user *umsg, u32 size,
+				       const struct machio_msg_header *first, u32 n, s32 body_kr,
 				       struct machio_mport *rt, s32 *kr);
 s32 machio_kmsg_peek(const void __user *umsg, u32 size, struct machio_msg_header *hdr,
 		     u32 *n, s32 *body_kr);

@@ -53,35 +53,31 @@ static struct machio_mport *machio_msg_rt_dest(struct machio_space *space,
 	return mp;
 }
 
+/* Wait, as @a says, until @mp's queue has room: 0 or mach_msg's error. */
+static s32 machio_msg_wait_room(struct machio_mport *mp, const struct machio_msg *a)
+{
+	int ret;
+
+	if (!machio_mport_active(mp))
+		return MACHIO_SEND_INVALID_DEST;
+	ret = machio_msg_wait(mp->wait, machio_mport_has_room(mp),
+			      a->option & MACHIO_SEND_TIMEOUT, a->timeout);
+	if (ret)
+		return ret == -ETIMEDOUT ? MACHIO_SEND_TIMED_OUT : MACHIO_SEND_INTERRUPTED;
+	return MACHIO_MSG_SUCCESS;
+}
+
 /* A place in @mp's queue, waiting for one as @a says: 0 or mach_msg's error. */
 static s32 machio_msg_reserve(struct machio_mport *mp, const struct machio_msg *a)
 {
-	bool timed = a->option & MACHIO_SEND_TIMEOUT;
-	bool reserved;
-	int ret;
+	s32 kr;
 
-	for (;;) {
-		spin_lock_irq(&mp->lock);
-		reserved = mp->active && mp->msgcount < mp->qlimit;
-		if (reserved)
-			mp->msgcount++;
-		spin_unlock_irq(&mp->lock);
-		if (reserved)
-			return MACHIO_MSG_SUCCESS;
-		if (!machio_mport_active(mp))
-			return MACHIO_SEND_INVALID_DEST;
-		ret = machio_msg_wait(mp->wait, machio_mport_has_room(mp), timed, a->timeout);
-		if (ret)
-			return ret == -ETIMEDOUT ? MACHIO_SEND_TIMED_OUT : MACHIO_SEND_INTERRUPTED;
+	while (!machio_mport_reserve(mp)) {
+		kr = machio_msg_wait_room(mp, a);
+		if (kr)
+			return kr;
 	}
-}
-
-static void machio_msg_unreserve(struct machio_mport *mp)
-{
-	spin_lock_irq(&mp->lock);
-	mp->msgcount--;
-	spin_unlock_irq(&mp->lock);
-	wake_up_all(&mp->wait);
+	return MACHIO_MSG_SUCCESS;
 }
 
 /*
@@ -96,7 +92,7 @@ static s32 machio_msg_send(struct machio_space *space, const struct machio_msg *
 	struct machio_mport *dest, *rt = NULL;
 	struct machio_msg_header hdr;
 	struct machio_kmsg *kmsg;
-	bool reserved, dead;
+	bool dead;
 	s32 kr, body_kr;
 	u32 n;
 
@@ -112,7 +108,7 @@ static s32 machio_msg_send(struct machio_space *space, const struct machio_msg *
 			return kr;
 		}
 	}
-	kmsg = machio_kmsg_copyin(umsg, a->send_size, rt, &kr);
+	kmsg = machio_kmsg_copyin(umsg, a->send_size, &hdr, n, body_kr, rt, &kr);
 	if (!kmsg)
 		goto unreserve;
 	if (!machio_kmsg_charge(space, kmsg)) {
@@ -131,19 +127,12 @@ static s32 machio_msg_send(struct machio_space *space, const struct machio_msg *
 		if (rt)
 			break;	/* its place is reserved */
 		/* A place in the queue, taken before the rights. */
-		spin_lock_irq(&dest->lock);
-		reserved = dest->active && dest->msgcount < dest->qlimit;
-		if (reserved)
-			dest->msgcount++;
-		spin_unlock_irq(&dest->lock);
-		if (reserved)
+		if (machio_mport_reserve(dest))
 			break;	/* the space's lock held */
 		machio_port_get(&dest->port);
 		spin_unlock(&space->lock);
 		/* Full: wait for room (and look at the names again after). */
-		kr = machio_msg_reserve(dest, a);
-		if (!kr)
-			machio_msg_unreserve(dest);	/* taken again with the rights */
+		kr = machio_msg_wait_room(dest, a);
 		machio_port_put(&dest->port);
 		if (kr)
 			goto out;
@@ -170,7 +159,7 @@ out:
 	machio_kmsg_free(kmsg);
 unreserve:
 	if (rt) {
-		machio_msg_unreserve(rt);
+		machio_mport_unreserve(rt);
 		machio_port_put(&rt->port);
 	}
 	return kr;

@@ -131,6 +131,31 @@ void machio_mport_receive_moved(struct machio_mport *mp)
 		machio_notify_send(ns, MACHIO_NOTIFY_SEND_ONCE, 0);
 }
 
+/* A place in its queue for a message, if it is alive and has room. */
+bool machio_mport_reserve(struct machio_mport *mp)
+{
+	unsigned long flags;
+	bool reserved;
+
+	spin_lock_irqsave(&mp->lock, flags);
+	reserved = mp->active && mp->msgcount < mp->qlimit;
+	if (reserved)
+		mp->msgcount++;
+	spin_unlock_irqrestore(&mp->lock, flags);
+	return reserved;
+}
+
+/* A place reserved and not used after all: senders waiting for room look again. */
+void machio_mport_unreserve(struct machio_mport *mp)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mp->lock, flags);
+	mp->msgcount--;
+	spin_unlock_irqrestore(&mp->lock, flags);
+	wake_up_all(&mp->wait);
+}
+
 bool machio_mport_active(struct machio_mport *mp)
 {
 	return READ_ONCE(mp->active);
