@@ -90,6 +90,16 @@ struct machio_entry {
  * tables hold references; a destroyed port stays until they go, and
  * each of them reads as a dead name from then on.
  */
+/*
+ * The wait queue of a port or a port set (mwait.c): its receivers, and
+ * a port's senders waiting for room; how long waking a receiver takes.
+ */
+struct machio_mwait {
+	wait_queue_head_t wait;
+	u64 woken_at;			/* local_clock() when a sender last woke a sleeper */
+	u32 wake_ns;			/* how long woken receivers took to run, on average */
+};
+
 struct machio_mport {
 	struct machio_port port;
 	spinlock_t lock;
@@ -102,7 +112,7 @@ struct machio_mport {
 	u32 qlimit;
 	struct list_head msgs;		/* queued struct machio_kmsg, FIFO */
 	u32 msgcount;
-	wait_queue_head_t wait;		/* receivers, and senders waiting for room */
+	struct machio_mwait mw;		/* receivers, and senders waiting for room */
 	u32 rcv_gen;			/* counts moves of its receive right */
 	/* Notification requests (notify.c), each a reserved message. */
 	struct machio_kmsg *nsrequest;	/* no-senders */
@@ -180,7 +190,7 @@ struct machio_mpset {
 	bool active;
 	struct list_head members;	/* struct machio_mport, by @pset_node */
 	struct list_head msgs;		/* struct machio_kmsg, by @set_node */
-	wait_queue_head_t wait;		/* receivers */
+	struct machio_mwait mw;		/* receivers */
 };
 
 static inline struct machio_mport *machio_to_mport(struct machio_port *port)
@@ -352,6 +362,7 @@ extern unsigned int machio_max_ring_slots;
 extern unsigned int machio_max_pf_items;
 extern unsigned int machio_max_netnames;
 extern unsigned int machio_max_msg_bytes;
+extern unsigned int machio_msg_spin_us;
 extern struct workqueue_struct *machio_wq;
 extern struct kmem_cache *machio_req_cache;
 extern struct bio_set machio_bio_set;
@@ -801,7 +812,13 @@ void machio_mport_status(struct machio_mport *mp, u32 *info);
 struct machio_mpset *machio_mpset_create(void);
 void machio_mpset_destroy(struct machio_mpset *set);
 s32 machio_mpset_move(struct machio_mport *mp, struct machio_mpset *set);
-void machio_mport_enqueue_locked(struct machio_mport *mp, struct machio_kmsg *kmsg);
+void machio_mport_enqueue_locked(struct machio_mport *mp, struct machio_kmsg *kmsg, bool sync);
+
+/* mwait.c */
+void machio_mwait_init(struct machio_mwait *w);
+void machio_mwait_wake(struct machio_mwait *w, bool sync);
+int machio_mwait(struct machio_mwait *w, bool (*ready)(void *), void *arg, bool spin,
+		 bool timed, u32 ms);
 void machio_mport_leave_set_locked(struct machio_mport *mp);
 void machio_mport_leave_set(struct machio_mport *mp);
 s32 machio_right_move_member(struct machio_space *space, u32 member, u32 after);

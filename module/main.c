@@ -24,6 +24,7 @@ unsigned int machio_max_ring_slots = 524288;		/* 16 MiB of slots */
 unsigned int machio_max_pf_items = MACHIO_PF_MAX_ITEMS - MACHIO_PF_MIN_ITEM;
 unsigned int machio_max_netnames = 64;
 unsigned int machio_max_msg_bytes = 16 << 20;
+unsigned int machio_msg_spin_us = 200;
 struct workqueue_struct *machio_wq;
 struct kmem_cache *machio_req_cache;
 /* Every bio machio sends, with a per-CPU cache of small ones. */
@@ -75,6 +76,17 @@ static int machio_set_max_msg_bytes(const char *val, const struct kernel_param *
 {
 	return param_set_uint_minmax(val, kp, 2 * MACHIO_MSG_SIZE_MAX, 1U << 30);
 }
+
+/* The longest a mach_msg receiver spins before it sleeps (mwait.c); 0: never. */
+static int machio_set_msg_spin_us(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, 1000);
+}
+
+static const struct kernel_param_ops machio_msg_spin_us_ops = {
+	.set = machio_set_msg_spin_us,
+	.get = param_get_uint,
+};
 
 static const struct kernel_param_ops machio_max_msg_bytes_ops = {
 	.set = machio_set_max_msg_bytes,
@@ -132,6 +144,9 @@ MODULE_PARM_DESC(max_pf_items,
 module_param_cb(max_msg_bytes, &machio_max_msg_bytes_ops, &machio_max_msg_bytes, 0644);
 MODULE_PARM_DESC(max_msg_bytes,
 		 "Bytes of Mach messages one space may have queued and not yet received (256 KiB..1 GiB, default 16 MiB)");
+module_param_cb(msg_spin_us, &machio_msg_spin_us_ops, &machio_msg_spin_us, 0644);
+MODULE_PARM_DESC(msg_spin_us,
+		 "Longest a mach_msg receiver spins for its message before it sleeps, in microseconds: it spins as long as being woken has taken (0..1000, default 200; 0: never)");
 module_param_cb(max_netnames, &machio_max_netnames_ops, &machio_max_netnames, 0644);
 MODULE_PARM_DESC(max_netnames,
 		 "Names one user may have checked in with the name service (1..65536, default 64)");

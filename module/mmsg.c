@@ -18,17 +18,11 @@
 #include <linux/uaccess.h>
 #include "machio.h"
 
-/* Wait, as @option says, until @cond; 0, -ETIMEDOUT or -EINTR. */
-#define machio_msg_wait(wq, cond, timed, ms)						\
-	({										\
-		long __r = (timed) ?							\
-			wait_event_interruptible_timeout(wq, cond, msecs_to_jiffies(ms)) :	\
-			wait_event_interruptible(wq, cond);				\
-		__r < 0 ? -EINTR : ((timed) && !__r && !(cond)) ? -ETIMEDOUT : 0;	\
-	})
-
-static bool machio_mport_has_room(struct machio_mport *mp)
+/* What a sender waiting for room waits for: @arg is the port. */
+static bool machio_mport_has_room(void *arg)
 {
+	struct machio_mport *mp = arg;
+
 	return !READ_ONCE(mp->active) || READ_ONCE(mp->msgcount) < READ_ONCE(mp->qlimit);
 }
 
@@ -60,8 +54,8 @@ static s32 machio_msg_wait_room(struct machio_mport *mp, const struct machio_msg
 
 	if (!machio_mport_active(mp))
 		return MACHIO_SEND_INVALID_DEST;
-	ret = machio_msg_wait(mp->wait, machio_mport_has_room(mp),
-			      a->option & MACHIO_SEND_TIMEOUT, a->timeout);
+	ret = machio_mwait(&mp->mw, machio_mport_has_room, mp, false,
+			   a->option & MACHIO_SEND_TIMEOUT, a->timeout);
 	if (ret)
 		return ret == -ETIMEDOUT ? MACHIO_SEND_TIMED_OUT : MACHIO_SEND_INTERRUPTED;
 	return MACHIO_MSG_SUCCESS;
@@ -91,6 +85,7 @@ static s32 machio_msg_send(struct machio_space *space, const struct machio_msg *
 	const void __user *umsg = u64_to_user_ptr(a->msg);
 	struct machio_mport *dest, *rt = NULL;
 	struct machio_msg_header hdr;
+	bool sync = a->option & MACHIO_RCV_MSG;	/* this thread waits for the reply next */
 	struct machio_kmsg *kmsg;
 	bool dead;
 	s32 kr, body_kr;
@@ -147,9 +142,9 @@ static s32 machio_msg_send(struct machio_space *space, const struct machio_msg *
 	if (dead)
 		dest->msgcount--;	/* or it died meanwhile: sent, and destroyed with it */
 	else
-		machio_mport_enqueue_locked(dest, kmsg);
+		machio_mport_enqueue_locked(dest, kmsg, sync);
 	spin_unlock_irq(&dest->lock);
-	wake_up_all(&dest->wait);
+	machio_mwait_wake(&dest->mw, sync);
 	if (dead)
 		machio_kmsg_destroy(kmsg);
 	if (rt)
@@ -165,15 +160,37 @@ unreserve:
 	return kr;
 }
 
-static bool machio_mport_rcv_wake(struct machio_mport *mp, u32 gen)
+/* What a receiver of a port waits for: a message, or the port gone or moved. */
+struct machio_rcv_wait {
+	struct machio_mport *mp;
+	u32 gen;
+};
+
+static bool machio_mport_rcv_ready(void *arg)
 {
-	return !READ_ONCE(mp->active) || READ_ONCE(mp->rcv_gen) != gen ||
-	       !list_empty_careful(&mp->msgs);
+	struct machio_rcv_wait *r = arg;
+
+	return !READ_ONCE(r->mp->active) || READ_ONCE(r->mp->rcv_gen) != r->gen ||
+	       !list_empty_careful(&r->mp->msgs);
 }
 
-static bool machio_mpset_rcv_wake(struct machio_mpset *set)
+static bool machio_mpset_rcv_ready(void *arg)
 {
+	struct machio_mpset *set = arg;
+
 	return !READ_ONCE(set->active) || !list_empty_careful(&set->msgs);
+}
+
+/* Wait for a message as @a says (a timeout of 0 only looks): 0 or mach_msg's error. */
+static s32 machio_msg_rcv_wait(struct machio_mwait *w, bool (*ready)(void *), void *arg,
+			       const struct machio_msg *a)
+{
+	bool timed = a->option & MACHIO_RCV_TIMEOUT;
+	int ret = machio_mwait(w, ready, arg, !timed || a->timeout, timed, a->timeout);
+
+	if (ret)
+		return ret == -ETIMEDOUT ? MACHIO_RCV_TIMED_OUT : MACHIO_RCV_INTERRUPTED;
+	return MACHIO_MSG_SUCCESS;
 }
 
 /*
@@ -207,7 +224,7 @@ static s32 machio_msg_take(struct machio_space *space, struct machio_mport *mp,
 	mp->msgcount--;
 	kmsg->hdr.msgh_seqno = mp->seqno++;
 	spin_unlock_irq(&mp->lock);
-	wake_up_all(&mp->wait);	/* a sender may have room now */
+	machio_mwait_wake(&mp->mw, false);	/* a sender may have room now */
 	machio_kmsg_clear_transit(kmsg);
 	if (kmsg->size > a->rcv_size) {
 		machio_kmsg_destroy(kmsg);
@@ -236,10 +253,9 @@ static s32 machio_msg_take(struct machio_space *space, struct machio_mport *mp,
 static s32 machio_msg_receive_set(struct machio_space *space, struct machio_mpset *set,
 				  const struct machio_msg *a)
 {
-	bool timed = a->option & MACHIO_RCV_TIMEOUT;
 	struct machio_kmsg *kmsg;
 	struct machio_mport *mp;
-	int ret;
+	s32 kr;
 
 	for (;;) {
 		spin_lock_irq(&set->lock);
@@ -250,11 +266,9 @@ static s32 machio_msg_receive_set(struct machio_space *space, struct machio_mpse
 		kmsg = list_first_entry_or_null(&set->msgs, struct machio_kmsg, set_node);
 		if (!kmsg) {
 			spin_unlock_irq(&set->lock);
-			ret = machio_msg_wait(set->wait, machio_mpset_rcv_wake(set), timed,
-					      a->timeout);
-			if (ret)
-				return ret == -ETIMEDOUT ? MACHIO_RCV_TIMED_OUT :
-							   MACHIO_RCV_INTERRUPTED;
+			kr = machio_msg_rcv_wait(&set->mw, machio_mpset_rcv_ready, set, a);
+			if (kr)
+				return kr;
 			continue;
 		}
 		/* The member's lock comes first: take it, then look again. */
@@ -265,8 +279,6 @@ static s32 machio_msg_receive_set(struct machio_space *space, struct machio_mpse
 		spin_lock(&set->lock);
 		kmsg = list_first_entry_or_null(&set->msgs, struct machio_kmsg, set_node);
 		if (kmsg && machio_kmsg_dest(kmsg) == mp && mp->pset == set) {
-			s32 kr;
-
 			/* Its port's first message too: both lists keep the order they came in. */
 			WARN_ON_ONCE(list_first_entry(&mp->msgs, struct machio_kmsg, node) != kmsg);
 			kr = machio_msg_take(space, mp, kmsg, set, 0, a);
@@ -282,13 +294,11 @@ static s32 machio_msg_receive_set(struct machio_space *space, struct machio_mpse
 /* The receive half of mach_msg, from a receive right or a port set. */
 static s32 machio_msg_receive(struct machio_space *space, const struct machio_msg *a)
 {
-	bool timed = a->option & MACHIO_RCV_TIMEOUT;
+	struct machio_rcv_wait rw;
 	struct machio_kmsg *kmsg;
 	struct machio_entry *e;
 	struct machio_mport *mp;
-	u32 gen;
 	s32 kr;
-	int ret;
 
 	spin_lock(&space->lock);
 	e = machio_entry_find(space, a->rcv_name);
@@ -307,14 +317,15 @@ static s32 machio_msg_receive(struct machio_space *space, const struct machio_ms
 	}
 	mp = machio_to_mport(e->port);
 	machio_port_get(&mp->port);
-	gen = READ_ONCE(mp->rcv_gen);	/* moves happen under this lock */
+	rw.mp = mp;
+	rw.gen = READ_ONCE(mp->rcv_gen);	/* moves happen under this lock */
 	spin_unlock(&space->lock);
 
 	for (;;) {
 		spin_lock_irq(&mp->lock);
-		if (!mp->active || mp->rcv_gen != gen || mp->pset) {
+		if (!mp->active || mp->rcv_gen != rw.gen || mp->pset) {
 			kr = !mp->active ? MACHIO_RCV_PORT_DIED :
-			     mp->rcv_gen != gen ? MACHIO_RCV_PORT_CHANGED : MACHIO_RCV_IN_SET;
+			     mp->rcv_gen != rw.gen ? MACHIO_RCV_PORT_CHANGED : MACHIO_RCV_IN_SET;
 			spin_unlock_irq(&mp->lock);
 			goto out;
 		}
@@ -322,11 +333,9 @@ static s32 machio_msg_receive(struct machio_space *space, const struct machio_ms
 		if (kmsg)
 			break;	/* mp->lock held */
 		spin_unlock_irq(&mp->lock);
-		ret = machio_msg_wait(mp->wait, machio_mport_rcv_wake(mp, gen), timed, a->timeout);
-		if (ret) {
-			kr = ret == -ETIMEDOUT ? MACHIO_RCV_TIMED_OUT : MACHIO_RCV_INTERRUPTED;
+		kr = machio_msg_rcv_wait(&mp->mw, machio_mport_rcv_ready, &rw, a);
+		if (kr)
 			goto out;
-		}
 	}
 	kr = machio_msg_take(space, mp, kmsg, NULL, a->rcv_name, a);
 out:

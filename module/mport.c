@@ -47,7 +47,7 @@ struct machio_mport *machio_mport_create(bool rt)
 	INIT_LIST_HEAD(&mp->msgs);
 	INIT_LIST_HEAD(&mp->pset_node);
 	INIT_LIST_HEAD(&mp->dnrequests);
-	init_waitqueue_head(&mp->wait);
+	machio_mwait_init(&mp->mw);
 	return mp;
 }
 
@@ -80,7 +80,7 @@ void machio_mport_destroy_list(struct list_head *doomed)
 		mp->nsrequest = NULL;
 		list_splice_init(&mp->dnrequests, &dn);
 		spin_unlock_irqrestore(&mp->lock, flags);
-		wake_up_all(&mp->wait);
+		machio_mwait_wake(&mp->mw, false);
 		list_for_each_entry_safe(kmsg, tmp, &gone, node)
 			machio_kmsg_release(kmsg, doomed);
 		machio_rtpool_drain(mp);
@@ -126,7 +126,7 @@ void machio_mport_receive_moved(struct machio_mport *mp)
 	ns = mp->nsrequest;
 	mp->nsrequest = NULL;
 	spin_unlock_irqrestore(&mp->lock, flags);
-	wake_up_all(&mp->wait);
+	machio_mwait_wake(&mp->mw, false);
 	if (ns)
 		machio_notify_send(ns, MACHIO_NOTIFY_SEND_ONCE, 0);
 }
@@ -153,7 +153,7 @@ void machio_mport_unreserve(struct machio_mport *mp)
 	spin_lock_irqsave(&mp->lock, flags);
 	mp->msgcount--;
 	spin_unlock_irqrestore(&mp->lock, flags);
-	wake_up_all(&mp->wait);
+	machio_mwait_wake(&mp->mw, false);
 }
 
 bool machio_mport_active(struct machio_mport *mp)
@@ -232,7 +232,7 @@ int machio_mport_set_qlimit(struct machio_mport *mp, u32 qlimit)
 		mp->qlimit = qlimit;
 		spin_unlock_irqrestore(&mp->lock, flags);
 	}
-	wake_up_all(&mp->wait);
+	machio_mwait_wake(&mp->mw, false);
 	return 0;
 }
 

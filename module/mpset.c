@@ -35,7 +35,7 @@ struct machio_mpset *machio_mpset_create(void)
 	set->active = true;
 	INIT_LIST_HEAD(&set->members);
 	INIT_LIST_HEAD(&set->msgs);
-	init_waitqueue_head(&set->wait);
+	machio_mwait_init(&set->mw);
 	return set;
 }
 
@@ -64,8 +64,12 @@ void machio_mport_leave_set(struct machio_mport *mp)
 	spin_unlock_irqrestore(&mp->lock, flags);
 }
 
-/* @kmsg joins @mp's queue, and its set's; receivers are woken.  Under @mp's lock. */
-void machio_mport_enqueue_locked(struct machio_mport *mp, struct machio_kmsg *kmsg)
+/*
+ * @kmsg joins @mp's queue, and its set's; the set's receivers are woken
+ * here (the caller wakes the port's), @sync as machio_mwait_wake says.
+ * Under @mp's lock.
+ */
+void machio_mport_enqueue_locked(struct machio_mport *mp, struct machio_kmsg *kmsg, bool sync)
 {
 	struct machio_mpset *set = mp->pset;
 
@@ -74,7 +78,7 @@ void machio_mport_enqueue_locked(struct machio_mport *mp, struct machio_kmsg *km
 		spin_lock(&set->lock);
 		list_add_tail(&kmsg->set_node, &set->msgs);
 		spin_unlock(&set->lock);
-		wake_up_all(&set->wait);	/* it lives while @mp is in it */
+		machio_mwait_wake(&set->mw, sync);	/* it lives while @mp is in it */
 	}
 }
 
@@ -120,8 +124,8 @@ s32 machio_mpset_move(struct machio_mport *mp, struct machio_mpset *set)
 out:
 	spin_unlock_irqrestore(&mp->lock, flags);
 	if (joined) {
-		wake_up_all(&mp->wait);
-		wake_up_all(&set->wait);
+		machio_mwait_wake(&mp->mw, false);
+		machio_mwait_wake(&set->mw, false);
 	}
 	return kr;
 }
@@ -139,7 +143,7 @@ void machio_mpset_destroy(struct machio_mpset *set)
 	spin_lock_irqsave(&set->lock, flags);
 	set->active = false;
 	spin_unlock_irqrestore(&set->lock, flags);
-	wake_up_all(&set->wait);
+	machio_mwait_wake(&set->mw, false);
 	for (;;) {
 		/* A member's lock comes first: take one, then look again. */
 		spin_lock_irqsave(&set->lock, flags);

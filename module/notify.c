@@ -51,13 +51,13 @@ void machio_kmsg_send_kernel(struct machio_kmsg *kmsg)
 	if (!dead) {
 		if (!kmsg->counted)
 			dest->msgcount++;
-		machio_mport_enqueue_locked(dest, kmsg);
+		machio_mport_enqueue_locked(dest, kmsg, false);
 	}
 	spin_unlock_irqrestore(&dest->lock, flags);
 	if (dead)
 		machio_kmsg_destroy(kmsg);	/* its one right is to a dead port: nothing more */
 	else
-		wake_up_all(&dest->wait);
+		machio_mwait_wake(&dest->mw, false);
 }
 
 /* Make @kmsg notification @id with @value. */
@@ -106,9 +106,9 @@ static bool machio_notify_send_once_rt(struct machio_mport *mp)
 	machio_notify_take_right(kmsg, mp);
 	machio_notify_fill(kmsg, MACHIO_NOTIFY_SEND_ONCE, 0);
 	mp->msgcount++;
-	machio_mport_enqueue_locked(mp, kmsg);
+	machio_mport_enqueue_locked(mp, kmsg, false);
 	spin_unlock_irqrestore(&mp->lock, flags);
-	wake_up_all(&mp->wait);
+	machio_mwait_wake(&mp->mw, false);
 	return true;
 }
 

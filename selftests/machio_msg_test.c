@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -249,6 +250,103 @@ TEST_F(msg, a_signal_ends_a_wait)
 	EXPECT_EQ(MACHIO_RCV_INTERRUPTED, mach_msg(self->fd, &r, MACHIO_RCV_MSG | MACHIO_RCV_INTERRUPT,
 						   0, sizeof(r), self->port, 0));
 	signal(SIGALRM, SIG_DFL);
+}
+
+#define MSG_SPIN_US	"/sys/module/machio/parameters/msg_spin_us"
+
+/* 50 RPCs to @port's server thread, each answered with the right bytes: how many were. */
+static int rpcs(int fd, __u32 port, __u32 reply)
+{
+	struct msg m;
+	int i;
+
+	for (i = 1; i <= 50; i++) {
+		fill(&m, port, reply, MACHIO_MSGH_BITS(MSGT(COPY_SEND), MSGT(MAKE_SEND_ONCE)), i, 8);
+		m.body[0] = i;
+		if (mach_msg(fd, &m, MACHIO_SEND_MSG | MACHIO_RCV_MSG, m.h.msgh_size, sizeof(m),
+			     reply, 0) != MACHIO_MSG_SUCCESS ||
+		    m.h.msgh_id != 100 + i || m.body[0] != (unsigned char)(i + 1) ||
+		    memcmp(m.body + 1, (unsigned char[]){ i * 7 + 1, i * 7 + 2 }, 2))
+			break;
+	}
+	return i - 1;
+}
+
+/*
+ * A receiver spins for its message up to msg_spin_us before it sleeps:
+ * RPCs go round the same with no spinning, the default and the longest
+ * (1000 us); the parameter takes 0..1000.
+ */
+TEST_F(msg, rpcs_go_round_whatever_receivers_spin)
+{
+	static const char *const spins[] = { "0", "1000", "200" };
+	struct server s = { .fd = self->fd, .port = self->port };
+	__u32 reply = new_port(self->fd);
+	char old[32];
+	struct msg m;
+	pthread_t t;
+	size_t i;
+
+	if (getuid())
+		SKIP(return, "needs root to set msg_spin_us");
+	ASSERT_LT(0, read_text(MSG_SPIN_US, old, sizeof(old)));
+	EXPECT_EQ(-EINVAL, write_file(MSG_SPIN_US, "1001"));
+	EXPECT_EQ(-EINVAL, write_file(MSG_SPIN_US, "-1"));
+	ASSERT_EQ(K(SUCCESS), insert(self->fd, self->port, self->port, MSGT(MAKE_SEND)));
+	ASSERT_EQ(0, pthread_create(&t, NULL, serve, &s));
+	for (i = 0; i < sizeof(spins) / sizeof(spins[0]); i++) {
+		EXPECT_EQ(0, write_file(MSG_SPIN_US, spins[i]));
+		EXPECT_EQ(50, rpcs(self->fd, self->port, reply)) TH_LOG("msg_spin_us %s", spins[i]);
+	}
+	fill(&m, self->port, 0, MSGT(COPY_SEND), 0, 0);
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	pthread_join(t, NULL);
+	EXPECT_EQ(150, s.served);
+	EXPECT_EQ(0, write_file(MSG_SPIN_US, old));
+}
+
+/*
+ * At the longest spin, on a port whose receivers have been woken (so
+ * they spin): a signal still ends the wait with MACH_RCV_INTERRUPTED,
+ * and a timeout of 0 still only looks.
+ */
+TEST_F(msg, a_signal_ends_a_spinning_wait)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct server s = { .fd = self->fd, .port = self->port };
+	__u32 reply = new_port(self->fd);
+	char old[32];
+	struct msg m;
+	pthread_t t;
+	int i;
+
+	if (getuid())
+		SKIP(return, "needs root to set msg_spin_us");
+	ASSERT_LT(0, read_text(MSG_SPIN_US, old, sizeof(old)));
+	ASSERT_EQ(0, write_file(MSG_SPIN_US, "1000"));
+	ASSERT_EQ(K(SUCCESS), insert(self->fd, self->port, self->port, MSGT(MAKE_SEND)));
+	ASSERT_EQ(0, pthread_create(&t, NULL, serve, &s));
+	EXPECT_EQ(50, rpcs(self->fd, self->port, reply));	/* the reply port learns its wake */
+	fill(&m, self->port, 0, MSGT(COPY_SEND), 0, 0);
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
+	pthread_join(t, NULL);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	for (i = 0; i < 5; i++) {
+		/* Again and again, so one comes during the spin or the sleep after it. */
+		struct itimerval every = { { 0, 200 + i * 400 }, { 0, 200 + i * 400 } };
+
+		ASSERT_EQ(0, setitimer(ITIMER_REAL, &every, NULL));
+		EXPECT_EQ(MACHIO_RCV_INTERRUPTED,
+			  mach_msg(self->fd, &m, MACHIO_RCV_MSG | MACHIO_RCV_INTERRUPT, 0, sizeof(m),
+				   reply, 0));
+		memset(&every, 0, sizeof(every));
+		ASSERT_EQ(0, setitimer(ITIMER_REAL, &every, NULL));
+		EXPECT_EQ(MACHIO_RCV_TIMED_OUT,
+			  mach_msg(self->fd, &m, MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT, 0, sizeof(m),
+				   reply, 0));
+	}
+	signal(SIGALRM, SIG_DFL);
+	EXPECT_EQ(0, write_file(MSG_SPIN_US, old));
 }
 
 TEST_F(msg, too_large_messages)

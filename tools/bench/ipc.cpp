@@ -3,8 +3,10 @@
 // and the wait for its reply in one call, the server's reply and the wait
 // for the next request in another) against the classic ways: a pipe pair,
 // a UNIX socket pair, an eventfd pair.  Latency is one round trip as the
-// client sees it.  Then the device row: the same 4 KiB read answered
-// through an io_done_queue and by a reply message.
+// client sees it; CPU is the time both sides spent on the CPU per round
+// trip, which is what mach_msg's receivers pay for spinning (a second
+// mach_msg row turns that off).  Then the device row: the same 4 KiB read
+// answered through an io_done_queue and by a reply message.
 #include "ipc.hpp"
 
 #include <machio/mach.h>
@@ -15,11 +17,15 @@
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
+#include <fstream>
 #include <functional>
+#include <optional>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
+#include <time.h>
 #include <unistd.h>
 
 namespace machio_bench {
@@ -28,9 +34,21 @@ namespace {
 struct ipc_result {
     uint64_t trips = 0;
     int64_t ns = 0;
+    int64_t cpu_ns = 0; // both sides, user and system
     histogram lat;
     std::string error;
 };
+
+int64_t process_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+int64_t rusage_ns(const rusage& ru) {
+    auto ns = [](const timeval& tv) { return int64_t(tv.tv_sec) * 1000000000 + tv.tv_usec * 1000; };
+    return ns(ru.ru_utime) + ns(ru.ru_stime);
+}
 
 ipc_result failed_ipc(std::string why) {
     ipc_result r;
@@ -51,6 +69,7 @@ ipc_result measure(double seconds, const std::function<bool()>& client,
     ipc_result r;
     std::thread server;
     pid_t child = -1;
+    int64_t cpu0 = process_cpu_ns();
     if (g_fork) {
         child = fork();
         if (child < 0)
@@ -82,14 +101,16 @@ ipc_result measure(double seconds, const std::function<bool()>& client,
     r.ns = now - t0;
     if (r.error.empty())
         stop();
+    rusage child_ru{};
     if (g_fork) {
         // A server that cannot hear the stop (its setup failed) is ended.
         if (!r.error.empty())
             kill(child, SIGKILL);
-        waitpid(child, nullptr, 0);
+        wait4(child, nullptr, 0, &child_ru);
     } else {
         server.join();
     }
+    r.cpu_ns = process_cpu_ns() - cpu0 + rusage_ns(child_ru);
     return r;
 }
 
@@ -339,6 +360,41 @@ void print_device_rows(double seconds, const std::string& path, uint64_t region,
     device_close(dev);
 }
 
+// machio's msg_spin_us, set to @us for the life of this object when this
+// process may write it (root), and put back after.
+class spin_setting {
+  public:
+    explicit spin_setting(unsigned us) {
+        std::ifstream in(path_);
+        unsigned was = 0;
+        if (!(in >> was))
+            return;
+        std::ofstream out(path_);
+        if (out << us << '\n' && out.flush())
+            was_ = was;
+    }
+    ~spin_setting() {
+        if (was_) {
+            std::ofstream out(path_);
+            out << *was_ << '\n';
+        }
+    }
+    spin_setting(const spin_setting&) = delete;
+    spin_setting& operator=(const spin_setting&) = delete;
+    bool set() const { return was_.has_value(); }
+
+  private:
+    static constexpr const char* path_ = "/sys/module/machio/parameters/msg_spin_us";
+    std::optional<unsigned> was_;
+};
+
+ipc_result run_mach_msg_no_spin(double seconds) {
+    spin_setting off(0);
+    if (!off.set())
+        return failed_ipc("skipped: only root may set msg_spin_us to 0");
+    return run_mach_msg(seconds);
+}
+
 } // namespace
 
 void print_ipc_table(double seconds, const std::string& device, uint64_t region, unsigned lbs) {
@@ -347,17 +403,16 @@ void print_ipc_table(double seconds, const std::string& device, uint64_t region,
         ipc_result (*run)(double);
     };
     static constexpr row rows[] = {
-        {"mach_msg", run_mach_msg},
-        {"pipe pair", run_pipes},
-        {"socketpair", run_socketpair},
+        {"mach_msg", run_mach_msg},    {"  no spin", run_mach_msg_no_spin},
+        {"pipe pair", run_pipes},      {"socketpair", run_socketpair},
         {"eventfd pair", run_eventfd},
     };
     for (bool processes : {false, true}) {
         g_fork = processes;
         fmt::print("\nIPC: request/reply round trips between two {}, {:.0f} s each\n",
                    processes ? "processes" : "threads", seconds);
-        fmt::print("  {:<14} {:>10} {:>10} {:>9} {:>9} {:>9}\n", "way", "trips", "trips/s",
-                   "p50 us", "p99 us", "vs socket");
+        fmt::print("  {:<14} {:>10} {:>10} {:>9} {:>9} {:>9} {:>9}\n", "way", "trips", "trips/s",
+                   "p50 us", "p99 us", "CPU us", "vs socket");
         double socket_rate = 0;
         std::vector<std::pair<const row*, ipc_result>> results;
         for (const row& r : rows)
@@ -367,13 +422,16 @@ void print_ipc_table(double seconds, const std::string& device, uint64_t region,
                 socket_rate = double(res.trips) * 1e9 / double(res.ns);
         for (const auto& [r, res] : results) {
             if (!res.error.empty()) {
-                fmt::print("  {:<14} error: {}\n", r->name, res.error);
+                bool skipped = res.error.starts_with("skipped");
+                fmt::print("  {:<14} {}{}\n", r->name, skipped ? "" : "error: ", res.error);
                 continue;
             }
             double rate = res.ns ? double(res.trips) * 1e9 / double(res.ns) : 0;
-            fmt::print("  {:<14} {:>10} {:>10.0f} {:>9.1f} {:>9.1f} {:>8.2f}x\n", r->name,
+            fmt::print("  {:<14} {:>10} {:>10.0f} {:>9.1f} {:>9.1f} {:>9.1f} {:>8.2f}x\n", r->name,
                        res.trips, rate, res.lat.percentile(0.5) / 1e3,
-                       res.lat.percentile(0.99) / 1e3, socket_rate ? rate / socket_rate : 0);
+                       res.lat.percentile(0.99) / 1e3,
+                       res.trips ? double(res.cpu_ns) / 1e3 / double(res.trips) : 0,
+                       socket_rate ? rate / socket_rate : 0);
         }
     }
     g_fork = false;
