@@ -221,8 +221,8 @@ int machio_device_request(struct machio_space *space, struct machio_device_reque
 	int ret;
 
 	if (!machio_dreply_op_ok(a->op) || !machio_dreply_type_ok(a->reply_type) ||
-	    (a->mode & ~MACHIO_MODE_ALL) || a->kr ||
-	    memchr_inv(a->reserved, 0, sizeof(a->reserved)))
+	    (a->mode & ~MACHIO_MODE_ALL) || a->kr || (a->flags & ~MACHIO_DEVREQ_RECEIVE) ||
+	    (!(a->flags & MACHIO_DEVREQ_RECEIVE) && (a->rcv_msg || a->rcv_size)))
 		return -EINVAL;
 	if (machio_name_lookup(space, a->device, MACHIO_KIND_DEVICE, &devp)) {
 		a->kr = MACHIO_SEND_INVALID_DEST;
@@ -287,5 +287,17 @@ out_port:
 	machio_port_put(&mp->port);
 out_dev:
 	machio_port_put(devp);
+	if (!a->kr && (a->flags & MACHIO_DEVREQ_RECEIVE)) {
+		/* The RPC's second half: mach_msg's receive, on the reply port. */
+		struct machio_msg rcv = {
+			.msg = a->rcv_msg,
+			.option = MACHIO_RCV_MSG,
+			.rcv_size = a->rcv_size,
+			.rcv_name = a->reply_port,
+		};
+
+		machio_msg(space, &rcv);
+		a->kr = rcv.kr;
+	}
 	return 0;
 }

@@ -45,7 +45,7 @@ static long machio_ioc_query(struct machio_space *space, void __user *argp)
 		     MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
 		     MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED |
 		     MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS | MACHIO_FEAT_PF_IO |
-		     MACHIO_FEAT_PORTS | MACHIO_FEAT_NETNAME;
+		     MACHIO_FEAT_PORTS | MACHIO_FEAT_NETNAME | MACHIO_FEAT_DEVICE_RPC;
 	if (copy_to_user(argp, &q, sizeof(q)))
 		return -EFAULT;
 	return 0;

@@ -260,12 +260,92 @@ TEST_F(dreply, a_refused_request_takes_nothing)
 	a.reply_type = MSGT(MOVE_RECEIVE);
 	EXPECT_EQ(-EINVAL, machio_ioctl(self->mfd, MACHIO_IOC_DEVICE_REQUEST, &a));
 	a.reply_type = MSGT(MAKE_SEND_ONCE);
-	a.reserved[0] = 1;
+	a.flags = 2;
 	EXPECT_EQ(-EINVAL, machio_ioctl(self->mfd, MACHIO_IOC_DEVICE_REQUEST, &a));
-	a.reserved[0] = 0;
+	a.flags = 0;
+	a.rcv_size = 64;	/* a receive's fields without the receive */
+	EXPECT_EQ(-EINVAL, machio_ioctl(self->mfd, MACHIO_IOC_DEVICE_REQUEST, &a));
+	a.rcv_size = 0;
+	a.rcv_msg = 64;
+	EXPECT_EQ(-EINVAL, machio_ioctl(self->mfd, MACHIO_IOC_DEVICE_REQUEST, &a));
+	a.rcv_msg = 0;
 	a.mode = 0x100;
 	EXPECT_EQ(-EINVAL, machio_ioctl(self->mfd, MACHIO_IOC_DEVICE_REQUEST, &a));
 	EXPECT_EQ(-EFAULT, machio_ioctl(self->mfd, MACHIO_IOC_DEVICE_REQUEST, (void *)8));
+}
+
+/* A request and the receive of its reply in one call (MACHIO_DEVREQ_RECEIVE). */
+static int request_rpc(int fd, __u32 op, __u32 dev, __u32 reply, __u32 recnum, __s32 count,
+		       const void *buf, void *r, __u32 rcv_size)
+{
+	struct machio_device_request a = {
+		.op = op, .device = dev, .reply_port = reply,
+		.reply_type = MSGT(MAKE_SEND_ONCE), .recnum = recnum, .count = count,
+		.buffer = (__u64)(uintptr_t)buf, .rcv_msg = (__u64)(uintptr_t)r,
+		.rcv_size = rcv_size, .flags = MACHIO_DEVREQ_RECEIVE,
+	};
+	int ret = machio_ioctl(fd, MACHIO_IOC_DEVICE_REQUEST, &a);
+
+	return ret ?: a.kr;
+}
+
+/*
+ * The RPC form: a write and a read back, each answered in the same call,
+ * byte for byte; the request's errors come before any receive, the
+ * receive's after the request went (its reply then waits on the port).
+ */
+TEST_F(dreply, a_request_and_its_reply_in_one_call)
+{
+	union reply r;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, request_rpc(self->mfd, MACHIO_OP_WRITE, self->dev, self->reply, 2 * i,
+					 2 * BS, self->out + 2 * i * BS, &r, sizeof(r)));
+		EXPECT_EQ(MACHIO_DS_WRITE_REPLY, r.h.msgh_id);
+		EXPECT_EQ(0, r.c.code);
+		EXPECT_EQ(2 * BS, r.c.count);
+		EXPECT_EQ(self->reply, r.h.msgh_local_port);
+	}
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, request_rpc(self->mfd, MACHIO_OP_READ_OVERWRITE, self->dev,
+					 self->reply, 2 * i, 2 * BS, self->in + 2 * i * BS, &r,
+					 sizeof(r)));
+		EXPECT_EQ(MACHIO_DS_READ_REPLY_OVERWRITE, r.h.msgh_id);
+		EXPECT_EQ(0, r.c.code);
+		EXPECT_EQ(2 * BS, r.c.count);
+	}
+	EXPECT_EQ(0, memcmp(self->out, self->in, 16 * BS));
+	ASSERT_EQ(0, request_rpc(self->mfd, MACHIO_OP_READ_INBAND, self->dev, self->reply, 3, 40,
+				 NULL, &r, sizeof(r)));
+	EXPECT_EQ(MACHIO_DS_READ_REPLY_INBAND, r.h.msgh_id);
+	EXPECT_EQ(40, r.i.count);
+	EXPECT_EQ(0, memcmp(self->out + 3 * BS, r.i.data, 40));
+	/* The request's own error: nothing sent, nothing received. */
+	EXPECT_EQ(MACHIO_SEND_INVALID_DEST, request_rpc(self->mfd, MACHIO_OP_READ_INBAND,
+							self->reply, self->reply, 0, 8, NULL, &r,
+							sizeof(r)));
+	EXPECT_EQ(MACHIO_RCV_TIMED_OUT, receive(self->mfd, self->reply, &r, 0));
+	/*
+	 * Too small for the reply: MACH_RCV_TOO_LARGE, the reply destroyed as
+	 * mach_msg destroys it, its unused send-once right telling the port.
+	 */
+	EXPECT_EQ(MACHIO_RCV_TOO_LARGE, request_rpc(self->mfd, MACHIO_OP_READ_OVERWRITE,
+						    self->dev, self->reply, 0, BS, self->in, &r,
+						    sizeof(struct machio_msg_header)));
+	ASSERT_EQ(0, receive(self->mfd, self->reply, &r, 0));
+	EXPECT_EQ(MACHIO_NOTIFY_SEND_ONCE, r.h.msgh_id);
+	EXPECT_EQ(MACHIO_RCV_TIMED_OUT, receive(self->mfd, self->reply, &r, 0));
+	/*
+	 * A reply buffer it cannot write: MACH_RCV_INVALID_DATA, the reply
+	 * taken and destroyed, as mach_msg's receive; the data was read.
+	 */
+	memset(self->in, 0, BS);
+	EXPECT_EQ(MACHIO_RCV_INVALID_DATA,
+		  request_rpc(self->mfd, MACHIO_OP_READ_OVERWRITE, self->dev, self->reply, 4, BS,
+			      self->in, (void *)8, sizeof(r)));
+	EXPECT_EQ(MACHIO_RCV_TIMED_OUT, receive(self->mfd, self->reply, &r, 0));
+	EXPECT_EQ(0, memcmp(self->out + 4 * BS, self->in, BS));
 }
 
 TEST_F(dreply, a_reply_port_destroyed_with_requests_in_flight)

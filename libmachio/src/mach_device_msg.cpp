@@ -65,8 +65,18 @@ static_assert(sizeof(count_reply) == 40);
 static_assert(sizeof(ool_reply) == 60);
 static_assert(offsetof(ool_reply, data) == 28);
 
+union reply_buffer {
+    mach_msg_header_t head;
+    count_reply count;
+    inband_reply inband;
+    ool_reply ool;
+};
+
+// The request; with `rcv` (MACHIO_FEAT_DEVICE_RPC), its reply received in
+// the same call, as OSF's synchronous calls are one mach_msg each.
 kern_return_t request(std::uint32_t op, mach_port_t device, mach_port_t reply_port, dev_mode_t mode,
-                      recnum_t recnum, io_buf_len_t count, const void* buffer) {
+                      recnum_t recnum, io_buf_len_t count, const void* buffer,
+                      reply_buffer* rcv = nullptr) {
     const space_info* space = process_space();
     if (!space)
         return MACH_SEND_INVALID_DEST;
@@ -79,6 +89,11 @@ kern_return_t request(std::uint32_t op, mach_port_t device, mach_port_t reply_po
     arg.recnum = recnum;
     arg.count = count;
     arg.buffer = reinterpret_cast<std::uintptr_t>(buffer);
+    if (rcv) {
+        arg.rcv_msg = reinterpret_cast<std::uintptr_t>(rcv);
+        arg.rcv_size = sizeof(*rcv);
+        arg.flags = MACHIO_DEVREQ_RECEIVE;
+    }
     if (::ioctl(space->fd, MACHIO_IOC_DEVICE_REQUEST, &arg) != 0)
         return errno == EFAULT ? MACH_SEND_INVALID_DATA : MACH_SEND_INVALID_HEADER;
     return arg.kr;
@@ -96,12 +111,11 @@ mach_port_t thread_reply_port() {
     return port;
 }
 
-union reply_buffer {
-    mach_msg_header_t head;
-    count_reply count;
-    inband_reply inband;
-    ool_reply ool;
-};
+// A reply not the one awaited (left by an earlier call a signal ended): dropped.
+void drop_reply(reply_buffer& r) {
+    if (r.head.msgh_id == DEVICE_READ_REPLY_ID && (r.head.msgh_bits & MACH_MSGH_BITS_COMPLEX))
+        vm_deallocate(mach_task_self(), vm_address_t(r.ool.data.address), r.ool.data.size);
+}
 
 // Wait for the reply `id` on `port`; other messages there are dropped.
 kern_return_t await_reply(mach_port_t port, mach_msg_id_t id, reply_buffer& r) {
@@ -112,8 +126,7 @@ kern_return_t await_reply(mach_port_t port, mach_msg_id_t id, reply_buffer& r) {
             return mr;
         if (r.head.msgh_id == id)
             return KERN_SUCCESS;
-        if (r.head.msgh_id == DEVICE_READ_REPLY_ID && (r.head.msgh_bits & MACH_MSGH_BITS_COMPLEX))
-            vm_deallocate(mach_task_self(), vm_address_t(r.ool.data.address), r.ool.data.size);
+        drop_reply(r);
     }
 }
 
@@ -123,10 +136,18 @@ kern_return_t call(std::uint32_t op, mach_msg_id_t id, mach_port_t device, dev_m
     mach_port_t port = thread_reply_port();
     if (port == MACH_PORT_NULL)
         return MACH_SEND_INVALID_REPLY;
-    kern_return_t kr = request(op, device, port, mode, recnum, count, buffer);
-    if (kr == MACH_MSG_SUCCESS)
-        kr = await_reply(port, id, r);
-    return kr;
+    const space_info* space = process_space();
+    bool rpc = space && (space->features & MACHIO_FEAT_DEVICE_RPC);
+    kern_return_t kr = request(op, device, port, mode, recnum, count, buffer, rpc ? &r : nullptr);
+    if (rpc && kr == MACH_MSG_SUCCESS) {
+        if (r.head.msgh_id == id)
+            return KERN_SUCCESS;
+        drop_reply(r);
+    } else if (kr != MACH_MSG_SUCCESS && !(rpc && kr == MACH_RCV_INTERRUPTED)) {
+        return kr;
+    }
+    // Sent; its reply is still to come (a signal, another reply first, an older module).
+    return await_reply(port, id, r);
 }
 
 void no_reply(const mach_msg_header_t* in, mach_msg_header_t* out, kern_return_t code) {

@@ -178,7 +178,8 @@ TEST_F(CApi, HostAndTaskNamesOfAFreshSpace) {
                                  MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
                                  MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED |
                                  MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS | MACHIO_FEAT_PF_IO |
-                                 MACHIO_FEAT_PORTS | MACHIO_FEAT_NETNAME);
+                                 MACHIO_FEAT_PORTS | MACHIO_FEAT_NETNAME |
+                                 MACHIO_FEAT_DEVICE_RPC);
     std::ifstream param("/sys/module/machio/parameters/max_names");
     unsigned max_names = 0;
     if (param >> max_names)

@@ -42,6 +42,7 @@
 #define MACHIO_FEAT_PF_IO		(1ULL << 12)	/* Portfolio items, IOReqs, ports */
 #define MACHIO_FEAT_PORTS		(1ULL << 13)	/* Mach port rights */
 #define MACHIO_FEAT_NETNAME		(1ULL << 14)	/* the name service */
+#define MACHIO_FEAT_DEVICE_RPC		(1ULL << 15)	/* MACHIO_DEVREQ_RECEIVE */
 
 /* Mach port names: index << 8 | generation; never 0 nor ~0. */
 #define MACHIO_PORT_NULL	0U
@@ -836,6 +837,13 @@ struct machio_port_move_member {
  * a reply message in device_reply.defs's format to @reply_port, given
  * as @reply_type says (MIG's default: MAKE_SEND_ONCE).  @kr is what the
  * request's send says (MACHIO_MSG_SUCCESS, or MACHIO_SEND_*).
+ *
+ * With MACHIO_DEVREQ_RECEIVE in @flags the call is an RPC, as OSF's
+ * synchronous device_read is one mach_msg: once the request is sent, a
+ * message is received on @reply_port (a receive right here) into
+ * @rcv_msg, @rcv_size bytes at most, as mach_msg(MACH_RCV_MSG) would,
+ * and @kr is the receive's code.  Without it @rcv_msg and @rcv_size
+ * must be zero.
  */
 struct machio_device_request {
 	__u32 op;		/* in: MACHIO_OP_* */
@@ -847,8 +855,12 @@ struct machio_device_request {
 	__u64 buffer;		/* in: overwrite and write data */
 	__s32 count;		/* in: bytes wanted, or to write */
 	__s32 kr;		/* out */
-	__u64 reserved[2];	/* must be zero */
+	__u64 rcv_msg;		/* in: with MACHIO_DEVREQ_RECEIVE, a user buffer */
+	__u32 rcv_size;		/* in: with MACHIO_DEVREQ_RECEIVE */
+	__u32 flags;		/* in: MACHIO_DEVREQ_*; others must be zero */
 };
+
+#define MACHIO_DEVREQ_RECEIVE		(1U << 0)	/* then receive the reply (FEAT_DEVICE_RPC) */
 
 /* device_reply.defs's message ids. */
 #define MACHIO_DS_WRITE_REPLY		2902
