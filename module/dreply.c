@@ -165,11 +165,7 @@ static struct machio_kmsg *machio_dreply_reserve(struct machio_mport *mp, u32 op
 
 	if (mp->rt) {
 		spin_lock_irq(&mp->lock);
-		if (mp->active && mp->msgcount < mp->qlimit && mp->rt_nfree) {
-			kmsg = machio_kmsg_from_pool(mp, size, 0);
-			mp->msgcount++;
-			kmsg->counted = true;
-		}
+		kmsg = machio_kmsg_from_pool_counted(mp, size, true);
 		spin_unlock_irq(&mp->lock);
 	}
 	return kmsg ?: machio_kmsg_alloc(size, 0, MACHIO_GFP);

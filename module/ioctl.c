@@ -43,7 +43,8 @@ static long machio_ioc_query(struct machio_space *space, void *arg)
 		     MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
 		     MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED |
 		     MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS | MACHIO_FEAT_PF_IO |
-		     MACHIO_FEAT_PORTS | MACHIO_FEAT_NETNAME | MACHIO_FEAT_DEVICE_RPC;
+		     MACHIO_FEAT_PORTS | MACHIO_FEAT_NETNAME | MACHIO_FEAT_DEVICE_RPC |
+		     MACHIO_FEAT_MSG_OVERWRITE;
 	return 0;
 }
 
@@ -278,7 +279,7 @@ static long machio_ioc_msg(struct machio_space *space, void *arg)
 {
 	struct machio_msg *a = arg;
 
-	if (a->kr || a->pad || memchr_inv(a->reserved, 0, sizeof(a->reserved)))
+	if (a->kr || a->pad || a->reserved)
 		return -EINVAL;
 	machio_msg(space, a);
 	return 0;

@@ -103,6 +103,24 @@ struct machio_kmsg *machio_kmsg_from_pool(struct machio_mport *mp, u32 size, u32
 }
 
 /*
+ * A kernel message for realtime @mp from its pool, its place in the
+ * queue taken at once (the pool's invariant holds), if @mp is alive and
+ * has a free buffer and, with @limit, room in its queue; else NULL.
+ * Under @mp's lock.
+ */
+struct machio_kmsg *machio_kmsg_from_pool_counted(struct machio_mport *mp, u32 size, bool limit)
+{
+	struct machio_kmsg *kmsg;
+
+	if (!mp->active || !mp->rt_nfree || (limit && mp->msgcount >= mp->qlimit))
+		return NULL;
+	kmsg = machio_kmsg_from_pool(mp, size, 0);
+	mp->msgcount++;
+	kmsg->counted = true;
+	return kmsg;
+}
+
+/*
  * Count a user's message in its sender's bound (max_msg_bytes) until it
  * is received or destroyed: false, and nothing counted, past it.  A
  * realtime port's buffers are bounded already, and not counted.

@@ -834,6 +834,7 @@ s32 machio_kmsg_peek(const void __user *umsg, u32 size, struct machio_msg_header
 void machio_kmsg_free(struct machio_kmsg *kmsg);
 bool machio_kmsg_charge(struct machio_space *space, struct machio_kmsg *kmsg);
 struct machio_kmsg *machio_kmsg_from_pool(struct machio_mport *mp, u32 size, u32 nr_desc);
+struct machio_kmsg *machio_kmsg_from_pool_counted(struct machio_mport *mp, u32 size, bool limit);
 /* rtpool.c */
 bool machio_rtpool_fits(u32 size, u32 nr_desc);
 int machio_rtpool_init(struct machio_mport *mp, u32 n);

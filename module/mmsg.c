@@ -203,7 +203,7 @@ static s32 machio_msg_take(struct machio_space *space, struct machio_mport *mp,
 			   struct machio_kmsg *kmsg, struct machio_mpset *set, u32 local,
 			   const struct machio_msg *a)
 {
-	struct machio_msg_header __user *uhdr = u64_to_user_ptr(a->msg);
+	struct machio_msg_header __user *uhdr = u64_to_user_ptr(a->rcv_msg ?: a->msg);
 	struct machio_entry *e;
 	s32 kr;
 

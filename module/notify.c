@@ -87,25 +87,20 @@ static void machio_notify_take_right(struct machio_kmsg *kmsg, struct machio_mpo
 	kmsg->rights[0].right = MACHIO_RIGHT_SEND_ONCE;
 }
 
-/*
- * A send-once notification to realtime @mp from its pool, if it has a
- * free buffer: taken and counted in the queue at once, which keeps the
- * pool's invariant.  False if it has none.
- */
+/* A send-once notification to realtime @mp from its pool: false if it has no buffer free. */
 static bool machio_notify_send_once_rt(struct machio_mport *mp)
 {
 	struct machio_kmsg *kmsg;
 	unsigned long flags;
 
 	spin_lock_irqsave(&mp->lock, flags);
-	if (!mp->active || !mp->rt_nfree) {
+	kmsg = machio_kmsg_from_pool_counted(mp, MACHIO_NOTIFY_SIZE, false);	/* no limit: the kernel's */
+	if (!kmsg) {
 		spin_unlock_irqrestore(&mp->lock, flags);
 		return false;
 	}
-	kmsg = machio_kmsg_from_pool(mp, MACHIO_NOTIFY_SIZE, 0);
 	machio_notify_take_right(kmsg, mp);
 	machio_notify_fill(kmsg, MACHIO_NOTIFY_SEND_ONCE, 0);
-	mp->msgcount++;
 	machio_mport_enqueue_locked(mp, kmsg, false);
 	spin_unlock_irqrestore(&mp->lock, flags);
 	machio_mwait_wake(&mp->mw, false);

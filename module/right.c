@@ -686,22 +686,38 @@ s32 machio_right_extract(struct machio_space *space, struct machio_port_extract_
  * has room for them all; @a->count is how many there are either way.
  * -EFAULT if the arrays cannot be written, -ENOMEM.
  */
-int machio_right_names(struct machio_space *space, struct machio_port_names *a)
+/*
+ * A buffer of @per words for each of the space's names, allocated outside
+ * its lock and returned with the lock held, big enough for the names
+ * there are then; unless they are more than @max (NULL or a smaller
+ * buffer: the caller's array has no room anyway).  ERR_PTR(-ENOMEM),
+ * the lock not held.
+ */
+static u32 *machio_names_buffer_lock(struct machio_space *space, u32 per, u32 max)
 {
-	u32 *buf = NULL, room = 0, n = 0, i;
-	int ret = 0;
+	u32 *buf = NULL, room = 0;
 
 	for (;;) {
 		spin_lock(&space->lock);
-		if (space->nr_used <= room || space->nr_used > a->count)
-			break;
+		if (space->nr_used <= room || space->nr_used > max)
+			return buf;
 		room = space->nr_used;
 		spin_unlock(&space->lock);
 		kvfree(buf);
-		buf = kvmalloc_array(room, 2 * sizeof(*buf), MACHIO_GFP);
+		buf = kvmalloc_array(room, per * sizeof(*buf), MACHIO_GFP);
 		if (!buf)
-			return -ENOMEM;
+			return ERR_PTR(-ENOMEM);
 	}
+}
+
+int machio_right_names(struct machio_space *space, struct machio_port_names *a)
+{
+	u32 *buf, n = 0, i;
+	int ret = 0;
+
+	buf = machio_names_buffer_lock(space, 2, a->count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
 	if (space->nr_used > a->count) {
 		n = space->nr_used;
 	} else {
@@ -791,23 +807,15 @@ out:
  */
 int machio_right_set_status(struct machio_space *space, struct machio_port_set_status *a)
 {
-	u32 *buf = NULL, room = 0, n = 0, i;
 	struct machio_mpset *set;
 	struct machio_entry *e;
+	u32 *buf, n = 0, i;
 	int ret = 0;
 
 	a->kr = MACHIO_KERN_SUCCESS;
-	for (;;) {
-		spin_lock(&space->lock);
-		if (space->nr_used <= room)
-			break;
-		room = space->nr_used;
-		spin_unlock(&space->lock);
-		kvfree(buf);
-		buf = kvmalloc_array(room, sizeof(*buf), MACHIO_GFP);
-		if (!buf)
-			return -ENOMEM;
-	}
+	buf = machio_names_buffer_lock(space, 1, U32_MAX);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
 	e = machio_right_find(space, a->name);
 	if (!e || e->kind != MACHIO_KIND_PSET) {
 		spin_unlock(&space->lock);

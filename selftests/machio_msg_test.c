@@ -252,6 +252,57 @@ TEST_F(msg, a_signal_ends_a_wait)
 	signal(SIGALRM, SIG_DFL);
 }
 
+/*
+ * mach_msg_overwrite's receive buffer (@rcv_msg): the message arrives
+ * there, the send buffer untouched; MACH_RCV_LARGE's size goes there too;
+ * the last reserved word must be zero.
+ */
+TEST_F(msg, a_message_is_received_into_its_own_buffer)
+{
+	struct msg m, sent, r;
+	struct machio_msg a = {
+		.msg = (__u64)(uintptr_t)&m, .option = MACHIO_SEND_MSG | MACHIO_RCV_MSG,
+		.rcv_size = sizeof(r), .rcv_name = self->port, .rcv_msg = (__u64)(uintptr_t)&r,
+	};
+
+	fill(&m, self->port, 0, MSGT(MAKE_SEND), 5, 40);
+	a.send_size = m.h.msgh_size;
+	sent = m;
+	memset(&r, 0, sizeof(r));
+	ASSERT_EQ(0, machio_ioctl(self->fd, MACHIO_IOC_MSG, &a));
+	EXPECT_EQ(MACHIO_MSG_SUCCESS, a.kr);
+	EXPECT_EQ(0, memcmp(&m, &sent, sizeof(m)));
+	EXPECT_EQ(5, r.h.msgh_id);
+	EXPECT_EQ(HDR + 40, r.h.msgh_size);
+	EXPECT_EQ(0, memcmp(r.body, sent.body, 40));
+	/* Too large, left queued: the size it needs is written to the receive buffer. */
+	a.kr = 0;
+	a.option = MACHIO_SEND_MSG | MACHIO_RCV_MSG | MACHIO_RCV_LARGE;
+	a.rcv_size = HDR;
+	memset(&r, 0, sizeof(r));
+	ASSERT_EQ(0, machio_ioctl(self->fd, MACHIO_IOC_MSG, &a));
+	EXPECT_EQ(MACHIO_RCV_TOO_LARGE, a.kr);
+	EXPECT_EQ(HDR + 40, r.h.msgh_size);
+	EXPECT_EQ(HDR + 40, m.h.msgh_size);
+	a.kr = 0;
+	a.option = MACHIO_RCV_MSG;
+	a.rcv_size = sizeof(r);
+	ASSERT_EQ(0, machio_ioctl(self->fd, MACHIO_IOC_MSG, &a));
+	EXPECT_EQ(MACHIO_MSG_SUCCESS, a.kr);
+	EXPECT_EQ(0, memcmp(r.body, sent.body, 40));
+	/* An unwritable receive buffer: MACH_RCV_INVALID_DATA, the message destroyed. */
+	a.kr = 0;
+	a.option = MACHIO_SEND_MSG | MACHIO_RCV_MSG;
+	a.rcv_msg = 8;
+	ASSERT_EQ(0, machio_ioctl(self->fd, MACHIO_IOC_MSG, &a));
+	EXPECT_EQ(MACHIO_RCV_INVALID_DATA, a.kr);
+	EXPECT_EQ(MACHIO_RCV_TIMED_OUT, mach_msg(self->fd, &r, MACHIO_RCV_MSG | MACHIO_RCV_TIMEOUT,
+						 0, sizeof(r), self->port, 0));
+	a.kr = 0;
+	a.reserved = 1;
+	EXPECT_EQ(-EINVAL, machio_ioctl(self->fd, MACHIO_IOC_MSG, &a));
+}
+
 #define MSG_SPIN_US	"/sys/module/machio/parameters/msg_spin_us"
 
 /* 50 RPCs to @port's server thread, each answered with the right bytes: how many were. */

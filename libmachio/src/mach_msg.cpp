@@ -28,10 +28,12 @@ static_assert(MACH_RCV_HEADER_ERROR == MACHIO_RCV_HEADER_ERROR);
 static_assert(MACH_RCV_BODY_ERROR == MACHIO_RCV_BODY_ERROR);
 static_assert(MACH_MSG_IPC_SPACE == MACHIO_MSG_IPC_SPACE);
 
-extern "C" mach_msg_return_t mach_msg(mach_msg_header_t* msg, mach_msg_option_t option,
-                                      mach_msg_size_t send_size, mach_msg_size_t rcv_size,
-                                      mach_port_t rcv_name, mach_msg_timeout_t timeout,
-                                      mach_port_t notify) {
+extern "C" mach_msg_return_t mach_msg_overwrite(mach_msg_header_t* msg, mach_msg_option_t option,
+                                                mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+                                                mach_port_t rcv_name, mach_msg_timeout_t timeout,
+                                                mach_port_t notify, mach_msg_header_t* rcv_msg,
+                                                mach_msg_size_t rcv_limit) {
+    (void)rcv_limit; // only MACH_RCV_OVERWRITE's, which machio has not
     const machio::detail::space_info* space = machio::detail::process_space();
     if (!space)
         return (option & MACH_SEND_MSG) ? MACH_SEND_INVALID_DEST : MACH_RCV_INVALID_NAME;
@@ -43,6 +45,7 @@ extern "C" mach_msg_return_t mach_msg(mach_msg_header_t* msg, mach_msg_option_t 
     arg.rcv_name = rcv_name;
     arg.timeout = timeout;
     arg.notify = notify;
+    arg.rcv_msg = reinterpret_cast<uintptr_t>(rcv_msg);
     for (;;) {
         arg.kr = 0;
         if (::ioctl(space->fd, MACHIO_IOC_MSG, &arg) != 0)
@@ -55,4 +58,12 @@ extern "C" mach_msg_return_t mach_msg(mach_msg_header_t* msg, mach_msg_option_t 
         }
         return arg.kr;
     }
+}
+
+extern "C" mach_msg_return_t mach_msg(mach_msg_header_t* msg, mach_msg_option_t option,
+                                      mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+                                      mach_port_t rcv_name, mach_msg_timeout_t timeout,
+                                      mach_port_t notify) {
+    return mach_msg_overwrite(msg, option, send_size, rcv_size, rcv_name, timeout, notify, nullptr,
+                              0);
 }

@@ -6,10 +6,14 @@
 #include "internal.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <utility>
+#include <vector>
 
 namespace machio::detail {
 
@@ -94,6 +98,55 @@ kern_return_t right_op(mach_port_t task, uint32_t op, mach_port_name_t name,
     return kr;
 }
 
+// Fresh pages for one of MIG's out-of-line arrays (vm_deallocate frees
+// them), unmapped again unless released to the caller.
+class ool_pages {
+  public:
+    explicit ool_pages(uint32_t words)
+        : bytes_(std::max<size_t>(words, 1) * sizeof(mach_port_t)),
+          p_(::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) {}
+    ~ool_pages() {
+        if (p_ != MAP_FAILED)
+            ::munmap(p_, bytes_);
+    }
+    ool_pages(const ool_pages&) = delete;
+    ool_pages& operator=(const ool_pages&) = delete;
+    bool ok() const { return p_ != MAP_FAILED; }
+    uintptr_t addr() const { return reinterpret_cast<uintptr_t>(p_); }
+    void* release() { return std::exchange(p_, MAP_FAILED); }
+
+  private:
+    size_t bytes_;
+    void* p_;
+};
+
+// A call that fills N arrays and says how many words each needs:
+// call(addresses, room, count) with arrays of `room` words, again with
+// bigger ones until its count fits (the space may grow meanwhile); the
+// arrays are the caller's on KERN_SUCCESS.
+template <size_t N, typename Call>
+kern_return_t with_ool_arrays(std::array<void*, N>& out, uint32_t& count, Call call) {
+    for (uint32_t room = 0;;) {
+        std::vector<std::unique_ptr<ool_pages>> pages;
+        std::array<uintptr_t, N> addrs{};
+        for (size_t i = 0; i < N; i++) {
+            pages.push_back(std::make_unique<ool_pages>(room));
+            if (!pages.back()->ok())
+                return KERN_RESOURCE_SHORTAGE;
+            addrs[i] = pages.back()->addr();
+        }
+        kern_return_t kr = call(addrs, room, count);
+        if (kr != KERN_SUCCESS)
+            return kr;
+        if (count <= room) {
+            for (size_t i = 0; i < N; i++)
+                out[i] = pages[i]->release();
+            return KERN_SUCCESS;
+        }
+        room = count;
+    }
+}
+
 } // namespace
 
 extern "C" kern_return_t mach_port_allocate(ipc_space_t task, mach_port_right_t right,
@@ -168,38 +221,24 @@ extern "C" kern_return_t mach_port_names(ipc_space_t task, mach_port_name_array_
                                          mach_msg_type_number_t* typesCnt) {
     if (!names || !namesCnt || !types || !typesCnt)
         return KERN_INVALID_ADDRESS;
-    struct machio_port_names arg = {};
-    // As MIG's out-of-line arrays: fresh pages, which vm_deallocate frees.
-    for (uint32_t room = 0;;) {
-        size_t bytes = std::max<size_t>(room, 1) * sizeof(mach_port_t);
-        void* n =
-            ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        void* t =
-            ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (n == MAP_FAILED || t == MAP_FAILED) {
-            if (n != MAP_FAILED)
-                ::munmap(n, bytes);
-            if (t != MAP_FAILED)
-                ::munmap(t, bytes);
-            return KERN_RESOURCE_SHORTAGE;
-        }
-        arg.names = reinterpret_cast<uintptr_t>(n);
-        arg.types = reinterpret_cast<uintptr_t>(t);
-        arg.count = room;
-        arg.kr = 0;
-        kern_return_t kr = port_call(task, MACHIO_IOC_PORT_NAMES, arg);
-        if (kr == KERN_SUCCESS && arg.count <= room) {
-            *names = static_cast<mach_port_name_t*>(n);
-            *types = static_cast<mach_port_type_t*>(t);
-            *namesCnt = *typesCnt = arg.count;
-            return KERN_SUCCESS;
-        }
-        ::munmap(n, bytes);
-        ::munmap(t, bytes);
-        if (kr != KERN_SUCCESS)
-            return kr;
-        room = arg.count; // the space grew meanwhile: try again with room for it
+    std::array<void*, 2> arrays{};
+    uint32_t count = 0;
+    kern_return_t kr = with_ool_arrays(
+        arrays, count, [&](const std::array<uintptr_t, 2>& a, uint32_t room, uint32_t& n) {
+            struct machio_port_names arg = {};
+            arg.names = a[0];
+            arg.types = a[1];
+            arg.count = room;
+            kern_return_t r = port_call(task, MACHIO_IOC_PORT_NAMES, arg);
+            n = arg.count;
+            return r;
+        });
+    if (kr == KERN_SUCCESS) {
+        *names = static_cast<mach_port_name_t*>(arrays[0]);
+        *types = static_cast<mach_port_type_t*>(arrays[1]);
+        *namesCnt = *typesCnt = count;
     }
+    return kr;
 }
 
 extern "C" kern_return_t mach_port_extract_right(ipc_space_t task, mach_port_name_t name,
@@ -231,29 +270,23 @@ extern "C" kern_return_t mach_port_get_set_status(ipc_space_t task, mach_port_na
                                                   mach_msg_type_number_t* membersCnt) {
     if (!members || !membersCnt)
         return KERN_INVALID_ADDRESS;
-    struct machio_port_set_status arg = {};
-    arg.name = name;
-    // Fresh pages, as MIG's out-of-line array, until they hold every member.
-    for (uint32_t room = 0;;) {
-        size_t bytes = std::max<size_t>(room, 1) * sizeof(mach_port_t);
-        void* m =
-            ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED)
-            return KERN_RESOURCE_SHORTAGE;
-        arg.members = reinterpret_cast<uintptr_t>(m);
-        arg.count = room;
-        arg.kr = 0;
-        kern_return_t kr = port_call(task, MACHIO_IOC_PORT_SET_STATUS, arg);
-        if (kr == KERN_SUCCESS && arg.count <= room) {
-            *members = static_cast<mach_port_name_t*>(m);
-            *membersCnt = arg.count;
-            return KERN_SUCCESS;
-        }
-        ::munmap(m, bytes);
-        if (kr != KERN_SUCCESS)
-            return kr;
-        room = arg.count;
+    std::array<void*, 1> arrays{};
+    uint32_t count = 0;
+    kern_return_t kr = with_ool_arrays(
+        arrays, count, [&](const std::array<uintptr_t, 1>& a, uint32_t room, uint32_t& n) {
+            struct machio_port_set_status arg = {};
+            arg.name = name;
+            arg.members = a[0];
+            arg.count = room;
+            kern_return_t r = port_call(task, MACHIO_IOC_PORT_SET_STATUS, arg);
+            n = arg.count;
+            return r;
+        });
+    if (kr == KERN_SUCCESS) {
+        *members = static_cast<mach_port_name_t*>(arrays[0]);
+        *membersCnt = count;
     }
+    return kr;
 }
 
 static_assert(sizeof(mach_no_senders_notification_t) - sizeof(mach_msg_format_0_trailer_t) ==

@@ -178,8 +178,8 @@ TEST_F(CApi, HostAndTaskNamesOfAFreshSpace) {
                                  MACHIO_FEAT_SUBMIT_BATCH | MACHIO_FEAT_QUEUE_SETUP |
                                  MACHIO_FEAT_REAP | MACHIO_FEAT_FIXED_BUFFERS | MACHIO_FEAT_POLLED |
                                  MACHIO_FEAT_DISPATCH | MACHIO_FEAT_PF_SIGNALS | MACHIO_FEAT_PF_IO |
-                                 MACHIO_FEAT_PORTS | MACHIO_FEAT_NETNAME |
-                                 MACHIO_FEAT_DEVICE_RPC);
+                                 MACHIO_FEAT_PORTS | MACHIO_FEAT_NETNAME | MACHIO_FEAT_DEVICE_RPC |
+                                 MACHIO_FEAT_MSG_OVERWRITE);
     std::ifstream param("/sys/module/machio/parameters/max_names");
     unsigned max_names = 0;
     if (param >> max_names)
@@ -1776,6 +1776,38 @@ TEST_F(CApi, MachMsgRoundTripWithASendOnceReply) {
               MACH_RCV_TIMED_OUT);
     EXPECT_EQ(mach_port_destroy(task, service), KERN_SUCCESS);
     EXPECT_EQ(mach_port_destroy(task, reply), KERN_SUCCESS);
+}
+
+// mach_msg_overwrite: the reply arrives in its own buffer; the request's stays as it was sent.
+TEST_F(CApi, MachMsgOverwriteReceivesIntoItsOwnBuffer) {
+    mach_port_t task = mach_task_self();
+    mach_port_name_t port = MACH_PORT_NULL;
+    ASSERT_EQ(mach_port_allocate(task, MACH_PORT_RIGHT_RECEIVE, &port), KERN_SUCCESS);
+    struct message {
+        mach_msg_header_t head;
+        int value;
+    };
+    message out{}, in{};
+    out.head.msgh_bits = MACH_MSGH_BITS(MACH_MSG_TYPE_MAKE_SEND, 0);
+    out.head.msgh_size = sizeof(out);
+    out.head.msgh_remote_port = port;
+    out.head.msgh_id = 9;
+    out.value = 1234;
+    const message sent = out;
+    EXPECT_EQ(mach_msg_overwrite(&out.head, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(out), sizeof(in),
+                                 port, 0, MACH_PORT_NULL, &in.head, 0),
+              MACH_MSG_SUCCESS);
+    EXPECT_EQ(std::memcmp(&out, &sent, sizeof(out)), 0);
+    EXPECT_EQ(in.head.msgh_id, 9);
+    EXPECT_EQ(in.value, 1234);
+    EXPECT_EQ(in.head.msgh_local_port, port);
+    // A null receive buffer is mach_msg's: the send buffer.
+    EXPECT_EQ(mach_msg_overwrite(&out.head, MACH_SEND_MSG | MACH_RCV_MSG, sizeof(out), sizeof(out),
+                                 port, 0, MACH_PORT_NULL, nullptr, 0),
+              MACH_MSG_SUCCESS);
+    EXPECT_EQ(out.head.msgh_local_port, port);
+    EXPECT_EQ(out.value, 1234);
+    EXPECT_EQ(mach_port_destroy(task, port), KERN_SUCCESS);
 }
 
 TEST_F(CApi, PortSetReceivesFromItsMembers) {

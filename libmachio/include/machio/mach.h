@@ -637,6 +637,16 @@ MACHIO_API mach_msg_return_t mach_msg(mach_msg_header_t* msg, mach_msg_option_t 
                                       mach_port_t rcv_name, mach_msg_timeout_t timeout,
                                       mach_port_t notify);
 
+/* mach_msg, the message received into rcv_msg (rcv_size bytes at most)
+ * instead of msg; rcv_msg NULL: msg.  rcv_limit is MACH_RCV_OVERWRITE's,
+ * which machio does not offer (out-of-line data always arrives as fresh
+ * memory): it is ignored. */
+MACHIO_API mach_msg_return_t mach_msg_overwrite(mach_msg_header_t* msg, mach_msg_option_t option,
+                                                mach_msg_size_t send_size, mach_msg_size_t rcv_size,
+                                                mach_port_t rcv_name, mach_msg_timeout_t timeout,
+                                                mach_port_t notify, mach_msg_header_t* rcv_msg,
+                                                mach_msg_size_t rcv_limit);
+
 /* ---- Notifications (mach/notify.h) ---- */
 
 #define MACH_NOTIFY_FIRST 0100

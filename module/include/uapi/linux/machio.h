@@ -43,6 +43,7 @@
 #define MACHIO_FEAT_PORTS		(1ULL << 13)	/* Mach port rights */
 #define MACHIO_FEAT_NETNAME		(1ULL << 14)	/* the name service */
 #define MACHIO_FEAT_DEVICE_RPC		(1ULL << 15)	/* MACHIO_DEVREQ_RECEIVE */
+#define MACHIO_FEAT_MSG_OVERWRITE	(1ULL << 16)	/* machio_msg.rcv_msg */
 
 /* Mach port names: index << 8 | generation; never 0 nor ~0. */
 #define MACHIO_PORT_NULL	0U
@@ -1019,10 +1020,11 @@ struct machio_notification {
 
 /*
  * MACHIO_IOC_MSG: mach_msg(@msg, @option, @send_size, @rcv_size,
- * @rcv_name, @timeout, @notify).  @kr is mach_msg's return code.  A
- * Linux signal ends a wait with MACHIO_SEND_INTERRUPTED or
- * MACHIO_RCV_INTERRUPTED (the library tries again unless the option's
- * _INTERRUPT bit asks otherwise).
+ * @rcv_name, @timeout, @notify), or mach_msg_overwrite's with @rcv_msg:
+ * the message is received there, not into @msg (MACHIO_FEAT_MSG_OVERWRITE).
+ * @kr is mach_msg's return code.  A Linux signal ends a wait with
+ * MACHIO_SEND_INTERRUPTED or MACHIO_RCV_INTERRUPTED (the library tries
+ * again unless the option's _INTERRUPT bit asks otherwise).
  */
 struct machio_msg {
 	__u64 msg;		/* in: a user buffer, the header first */
@@ -1034,7 +1036,8 @@ struct machio_msg {
 	__u32 notify;		/* in: MACHIO_PORT_NULL */
 	__s32 kr;		/* out */
 	__u32 pad;		/* must be zero */
-	__u64 reserved[2];	/* must be zero */
+	__u64 rcv_msg;		/* in: the receive buffer, or 0: @msg */
+	__u64 reserved;		/* must be zero */
 };
 
 /*
