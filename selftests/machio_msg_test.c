@@ -141,6 +141,27 @@ static void *serve(void *p)
 	}
 }
 
+/* The end, to @port's server thread @t (its id 0): sent, and the thread gone. */
+static int stop_server(int fd, __u32 port, pthread_t t)
+{
+	struct msg m;
+	int kr;
+
+	fill(&m, port, 0, MSGT(COPY_SEND), 0, 0);
+	kr = mach_msg(fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0);
+	if (!kr)
+		pthread_join(t, NULL);
+	return kr;
+}
+
+/* A server thread answering on @s->port, which gets a send right to itself. */
+static int start_server(struct server *s, pthread_t *t)
+{
+	int kr = insert(s->fd, s->port, s->port, MSGT(MAKE_SEND));
+
+	return kr ?: pthread_create(t, NULL, serve, s);
+}
+
 TEST_F(msg, an_rpc_between_threads_sends_and_receives_in_one_call)
 {
 	struct server s = { .fd = self->fd, .port = self->port };
@@ -149,8 +170,7 @@ TEST_F(msg, an_rpc_between_threads_sends_and_receives_in_one_call)
 	pthread_t t;
 	int i;
 
-	ASSERT_EQ(K(SUCCESS), insert(self->fd, self->port, self->port, MSGT(MAKE_SEND)));
-	ASSERT_EQ(0, pthread_create(&t, NULL, serve, &s));
+	ASSERT_EQ(0, start_server(&s, &t));
 	for (i = 1; i <= 50; i++) {
 		fill(&m, self->port, reply, MACHIO_MSGH_BITS(MSGT(COPY_SEND), MSGT(MAKE_SEND_ONCE)),
 		     i, 8);
@@ -163,9 +183,7 @@ TEST_F(msg, an_rpc_between_threads_sends_and_receives_in_one_call)
 		EXPECT_EQ(reply, m.h.msgh_local_port);
 		EXPECT_EQ(MSGT(MOVE_SEND_ONCE) << 8, m.h.msgh_bits);	/* local: PORT_SEND_ONCE */
 	}
-	fill(&m, self->port, 0, MSGT(COPY_SEND), 0, 0);
-	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
-	pthread_join(t, NULL);
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, stop_server(self->fd, self->port, t));
 	EXPECT_EQ(50, s.served);
 	/* The send-once rights the server got went with its replies; COPY_SEND kept ours. */
 	EXPECT_EQ(1, REFS(self->fd, self->port, MACHIO_PORT_RIGHT_SEND));
@@ -334,7 +352,6 @@ TEST_F(msg, rpcs_go_round_whatever_receivers_spin)
 	struct server s = { .fd = self->fd, .port = self->port };
 	__u32 reply = new_port(self->fd);
 	char old[32];
-	struct msg m;
 	pthread_t t;
 	size_t i;
 
@@ -343,15 +360,12 @@ TEST_F(msg, rpcs_go_round_whatever_receivers_spin)
 	ASSERT_LT(0, read_text(MSG_SPIN_US, old, sizeof(old)));
 	EXPECT_EQ(-EINVAL, write_file(MSG_SPIN_US, "1001"));
 	EXPECT_EQ(-EINVAL, write_file(MSG_SPIN_US, "-1"));
-	ASSERT_EQ(K(SUCCESS), insert(self->fd, self->port, self->port, MSGT(MAKE_SEND)));
-	ASSERT_EQ(0, pthread_create(&t, NULL, serve, &s));
+	ASSERT_EQ(0, start_server(&s, &t));
 	for (i = 0; i < sizeof(spins) / sizeof(spins[0]); i++) {
 		EXPECT_EQ(0, write_file(MSG_SPIN_US, spins[i]));
 		EXPECT_EQ(50, rpcs(self->fd, self->port, reply)) TH_LOG("msg_spin_us %s", spins[i]);
 	}
-	fill(&m, self->port, 0, MSGT(COPY_SEND), 0, 0);
-	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
-	pthread_join(t, NULL);
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, stop_server(self->fd, self->port, t));
 	EXPECT_EQ(150, s.served);
 	EXPECT_EQ(0, write_file(MSG_SPIN_US, old));
 }
@@ -375,12 +389,9 @@ TEST_F(msg, a_signal_ends_a_spinning_wait)
 		SKIP(return, "needs root to set msg_spin_us");
 	ASSERT_LT(0, read_text(MSG_SPIN_US, old, sizeof(old)));
 	ASSERT_EQ(0, write_file(MSG_SPIN_US, "1000"));
-	ASSERT_EQ(K(SUCCESS), insert(self->fd, self->port, self->port, MSGT(MAKE_SEND)));
-	ASSERT_EQ(0, pthread_create(&t, NULL, serve, &s));
+	ASSERT_EQ(0, start_server(&s, &t));
 	EXPECT_EQ(50, rpcs(self->fd, self->port, reply));	/* the reply port learns its wake */
-	fill(&m, self->port, 0, MSGT(COPY_SEND), 0, 0);
-	ASSERT_EQ(MACHIO_MSG_SUCCESS, mach_msg(self->fd, &m, MACHIO_SEND_MSG, HDR, 0, 0, 0));
-	pthread_join(t, NULL);
+	ASSERT_EQ(MACHIO_MSG_SUCCESS, stop_server(self->fd, self->port, t));
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
 	for (i = 0; i < 5; i++) {
 		/* Again and again, so one comes during the spin or the sleep after it. */
