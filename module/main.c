@@ -38,118 +38,43 @@ struct bio_set machio_bio_set;
 #define MACHIO_MAX_REQUESTS_LIMIT	(1U << 20)
 #define MACHIO_MAX_RING_SLOTS_LIMIT	(1U << 24)
 
+/*
+ * A parameter taking an unsigned number in [@min, @max] (anything else
+ * is EINVAL), writable at run time, with its description.
+ */
+#define MACHIO_UINT_PARAM(name, min, max, desc)						\
+	static int machio_set_##name(const char *val, const struct kernel_param *kp)	\
+	{										\
+		return param_set_uint_minmax(val, kp, (min), (max));			\
+	}										\
+	static const struct kernel_param_ops machio_##name##_ops = {			\
+		.set = machio_set_##name,						\
+		.get = param_get_uint,							\
+	};										\
+	module_param_cb(name, &machio_##name##_ops, &machio_##name, 0644);		\
+	MODULE_PARM_DESC(name, desc)
+
 /* Host and task names take two slots of every space. */
-static int machio_set_max_names(const char *val, const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 4, MACHIO_MAX_NAMES_LIMIT);
-}
-
-static int machio_set_max_requests(const char *val, const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 1, MACHIO_MAX_REQUESTS_LIMIT);
-}
-
-static int machio_set_max_pinned(const char *val, const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 1, MACHIO_PINNED_TOTAL_LIMIT);
-}
-
-static int machio_set_max_ring_slots(const char *val, const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 1, MACHIO_MAX_RING_SLOTS_LIMIT);
-}
-
+MACHIO_UINT_PARAM(max_names, 4, MACHIO_MAX_NAMES_LIMIT,
+		  "Names one name space may hold, host, task and name server included (4..1048576, default 4096)");
+MACHIO_UINT_PARAM(max_requests, 1, MACHIO_MAX_REQUESTS_LIMIT,
+		  "Requests one name space may have in flight or unreaped (1..1048576, default 65536)");
+MACHIO_UINT_PARAM(max_pinned_pages, 1, MACHIO_PINNED_TOTAL_LIMIT,
+		  "User pages one name space may have pinned for I/O at once (1..1048576, default 16384)");
+MACHIO_UINT_PARAM(max_pinned_total, 1, MACHIO_PINNED_TOTAL_LIMIT,
+		  "User pages all of machio may have pinned for I/O at once (1..1048576, default 262144)");
+MACHIO_UINT_PARAM(max_ring_slots, 1, MACHIO_MAX_RING_SLOTS_LIMIT,
+		  "Completion ring slots (32 bytes each) the queues of one name space may have (1..16777216, default 524288)");
 /* Opera's whole item table, its first 16 indexes never used, at most. */
-static int machio_set_max_pf_items(const char *val, const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 1, MACHIO_PF_MAX_ITEMS - MACHIO_PF_MIN_ITEM);
-}
-
-/* Names one user may have checked in with the name service. */
-static int machio_set_max_netnames(const char *val, const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 1, 65536);
-}
-
-/* Bytes of Mach messages one space may have sent and not yet had received. */
-static int machio_set_max_msg_bytes(const char *val, const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 2 * MACHIO_MSG_SIZE_MAX, 1U << 30);
-}
-
-/* The longest a mach_msg receiver spins before it sleeps (mwait.c); 0: never. */
-static int machio_set_msg_spin_us(const char *val, const struct kernel_param *kp)
-{
-	return param_set_uint_minmax(val, kp, 0, 1000);
-}
-
-static const struct kernel_param_ops machio_msg_spin_us_ops = {
-	.set = machio_set_msg_spin_us,
-	.get = param_get_uint,
-};
-
-static const struct kernel_param_ops machio_max_msg_bytes_ops = {
-	.set = machio_set_max_msg_bytes,
-	.get = param_get_uint,
-};
-
-static const struct kernel_param_ops machio_max_netnames_ops = {
-	.set = machio_set_max_netnames,
-	.get = param_get_uint,
-};
-
-static const struct kernel_param_ops machio_max_pf_items_ops = {
-	.set = machio_set_max_pf_items,
-	.get = param_get_uint,
-};
-
-static const struct kernel_param_ops machio_max_names_ops = {
-	.set = machio_set_max_names,
-	.get = param_get_uint,
-};
-
-static const struct kernel_param_ops machio_max_requests_ops = {
-	.set = machio_set_max_requests,
-	.get = param_get_uint,
-};
-
-static const struct kernel_param_ops machio_max_pinned_ops = {
-	.set = machio_set_max_pinned,
-	.get = param_get_uint,
-};
-
-static const struct kernel_param_ops machio_max_ring_slots_ops = {
-	.set = machio_set_max_ring_slots,
-	.get = param_get_uint,
-};
-
-module_param_cb(max_names, &machio_max_names_ops, &machio_max_names, 0644);
-MODULE_PARM_DESC(max_names,
-		 "Names one name space may hold, host, task and name server included (4..1048576, default 4096)");
-module_param_cb(max_requests, &machio_max_requests_ops, &machio_max_requests, 0644);
-MODULE_PARM_DESC(max_requests,
-		 "Requests one name space may have in flight or unreaped (1..1048576, default 65536)");
-module_param_cb(max_pinned_pages, &machio_max_pinned_ops, &machio_max_pinned_pages, 0644);
-MODULE_PARM_DESC(max_pinned_pages,
-		 "User pages one name space may have pinned for I/O at once (1..1048576, default 16384)");
-module_param_cb(max_pinned_total, &machio_max_pinned_ops, &machio_max_pinned_total, 0644);
-MODULE_PARM_DESC(max_pinned_total,
-		 "User pages all of machio may have pinned for I/O at once (1..1048576, default 262144)");
-module_param_cb(max_ring_slots, &machio_max_ring_slots_ops, &machio_max_ring_slots, 0644);
-MODULE_PARM_DESC(max_ring_slots,
-		 "Completion ring slots (32 bytes each) the queues of one name space may have (1..16777216, default 524288)");
-module_param_cb(max_pf_items, &machio_max_pf_items_ops, &machio_max_pf_items, 0644);
-MODULE_PARM_DESC(max_pf_items,
-		 "Portfolio items one user may have (1..4080, default 4080)");
-module_param_cb(max_msg_bytes, &machio_max_msg_bytes_ops, &machio_max_msg_bytes, 0644);
-MODULE_PARM_DESC(max_msg_bytes,
-		 "Bytes of Mach messages one space may have queued and not yet received (256 KiB..1 GiB, default 16 MiB)");
-module_param_cb(msg_spin_us, &machio_msg_spin_us_ops, &machio_msg_spin_us, 0644);
-MODULE_PARM_DESC(msg_spin_us,
-		 "Longest a mach_msg receiver spins for its message before it sleeps, in microseconds: it spins as long as being woken has taken (0..1000, default 200; 0: never)");
-module_param_cb(max_netnames, &machio_max_netnames_ops, &machio_max_netnames, 0644);
-MODULE_PARM_DESC(max_netnames,
-		 "Names one user may have checked in with the name service (1..65536, default 64)");
+MACHIO_UINT_PARAM(max_pf_items, 1, MACHIO_PF_MAX_ITEMS - MACHIO_PF_MIN_ITEM,
+		  "Portfolio items one user may have (1..4080, default 4080)");
+MACHIO_UINT_PARAM(max_msg_bytes, 2 * MACHIO_MSG_SIZE_MAX, 1U << 30,
+		  "Bytes of Mach messages one space may have queued and not yet received (256 KiB..1 GiB, default 16 MiB)");
+/* mwait.c */
+MACHIO_UINT_PARAM(msg_spin_us, 0, 1000,
+		  "Longest a mach_msg receiver spins for its message before it sleeps, in microseconds: it spins as long as being woken has taken (0..1000, default 200; 0: never)");
+MACHIO_UINT_PARAM(max_netnames, 1, 65536,
+		  "Names one user may have checked in with the name service (1..65536, default 64)");
 
 static int machio_open(struct inode *inode, struct file *file)
 {
