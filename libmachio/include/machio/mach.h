@@ -874,7 +874,7 @@ MACHIO_API kern_return_t device_write_request_inband(mach_port_t device, mach_po
                                                      mach_msg_type_number_t data_count);
 
 /* The synchronous calls (device.defs), on the same path: the request, then
- * its reply on a reply port of the calling thread.  They return the
+ * its reply on a reply port of the calling thread, in one system call.  They return the
  * device's code (D_*), or the send's or receive's error. */
 MACHIO_API kern_return_t device_read(mach_port_t device, dev_mode_t mode, recnum_t recnum,
                                      io_buf_len_t bytes_wanted, io_buf_ptr_t* data,
